@@ -43,7 +43,7 @@ import (
 const maxConfigBytes = 1 << 20
 
 // maxNodes bounds the nodes one parse visits, aliases expanded.
-const maxNodes = 200000
+const maxNodes = 100000
 
 var (
 	globType     = reflect.TypeOf(Glob{})
@@ -190,11 +190,17 @@ func newDecoder(file string) *decoder {
 
 // add records a problem at node n.
 func (d *decoder) add(n *yaml.Node, path, msg string) {
+	if d.budget <= 0 {
+		return // only the budget problem is worth reading now
+	}
 	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Column: n.Column, Path: path, Msg: msg})
 }
 
 // addAt records a problem at the place of path, or of its nearest ancestor.
 func (d *decoder) addAt(path, msg string) {
+	if d.budget <= 0 {
+		return
+	}
 	p := path
 	for {
 		if pl, ok := d.pos[p]; ok {
@@ -247,13 +253,13 @@ func readDocument(file string, data []byte) (*yaml.Node, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		return nil, Errors{syntaxError(file, err)}
+		return nil, Errors{syntaxError(file, data, err)}
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		return nil, Errors{syntaxError(file, err)}
+		return nil, Errors{syntaxError(file, data, err)}
 	default:
 		return nil, Errors{{File: file, Line: extra.Line, Column: extra.Column,
 			Msg: "more than one YAML document (---): put the whole configuration in one"}}
@@ -268,16 +274,49 @@ func readDocument(file string, data []byte) (*yaml.Node, error) {
 	return root, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 
-// syntaxError turns a yaml.v3 error into an Error that keeps its line.
-func syntaxError(file string, err error) *Error {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
+// syntaxError turns a yaml.v3 error into an Error on the line where the
+// problem is. yaml.v3 often names the line where the enclosing block began,
+// or no line, so the line is found again as the shortest run of leading
+// lines that fails with the same message.
+func syntaxError(file string, data []byte, err error) *Error {
+	m := yamlLineRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &Error{File: file, Msg: "invalid YAML: " + err.Error()}
 	}
-	return &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	msg := m[2]
+	fails := func(k int) bool {
+		var n yaml.Node
+		dec := yaml.NewDecoder(bytes.NewReader(prefixLines(data, k)))
+		for {
+			e := dec.Decode(&n)
+			if e == nil {
+				continue
+			}
+			em := yamlLineRE.FindStringSubmatch(e.Error())
+			return !errors.Is(e, io.EOF) && em != nil && em[2] == msg
+		}
+	}
+	lines := bytes.Count(data, []byte("\n")) + 1
+	line := sort.Search(lines, func(i int) bool { return fails(i + 1) }) + 1
+	if line > lines {
+		line, _ = strconv.Atoi(m[1])
+	}
+	return &Error{File: file, Line: line, Msg: "invalid YAML: " + msg}
+}
+
+// prefixLines returns the first k lines of data.
+func prefixLines(data []byte, k int) []byte {
+	end := 0
+	for i := 0; i < k; i++ {
+		j := bytes.IndexByte(data[end:], '\n')
+		if j < 0 {
+			return data
+		}
+		end += j + 1
+	}
+	return data[:end]
 }
 
 // deref follows aliases and spends the node budget; nil means stop.
@@ -288,9 +327,11 @@ func (d *decoder) deref(n *yaml.Node) *yaml.Node {
 	if d.budget <= 0 {
 		return nil
 	}
+	if d.budget == 1 {
+		d.add(n, "", fmt.Sprintf("more than %d values once aliases are expanded", maxNodes))
+	}
 	d.budget--
 	if d.budget == 0 {
-		d.add(n, "", fmt.Sprintf("more than %d values once aliases are expanded", maxNodes))
 		return nil
 	}
 	return n

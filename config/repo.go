@@ -371,6 +371,10 @@ func ParseRepo(filename string, data []byte) (*Repo, error) {
 				Msg: "unsupported version " + v.Value + ": this gitward reads version 1"}}
 		}
 	}
+	if root.Kind != yaml.MappingNode {
+		return nil, Errors{{File: filename, Line: root.Line, Column: root.Column,
+			Msg: "the file must be a mapping of keys, like version: 1; got " + gotName(root)}}
+	}
 	r := &Repo{}
 	setDefaults(reflect.ValueOf(r).Elem())
 	d := newDecoder(filename)
