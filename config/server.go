@@ -202,7 +202,11 @@ type Snapshots struct {
 
 func (s *Snapshots) check(c *checks) {
 	if s.MaxFileSize > s.MaxSize {
-		c.errorf("max_file_size", "%s is larger than max_size %s", s.MaxFileSize, s.MaxSize)
+		key := "max_file_size"
+		if !c.has(key) {
+			key = "max_size"
+		}
+		c.errorf(key, "max_file_size %s is larger than max_size %s", s.MaxFileSize, s.MaxSize)
 	}
 }
 
@@ -333,7 +337,7 @@ type LookupEnv func(name string) (string, bool)
 
 // LoadServer reads the server configuration from the YAML file at path (none
 // when path is ""), applies the GITWARD_* variables found by lookupEnv
-// (normally os.LookupEnv; nil reads none), loads the secrets from their files
+// (normally os.LookupEnv; nil reads none; an empty variable counts as unset), loads the secrets from their files
 // or variables and checks the result. Relative paths in the file are
 // relative to the file's directory. Every problem found is returned together
 // as Errors.
@@ -404,8 +408,8 @@ func (d *decoder) applyEnv(v reflect.Value, path string, lookupEnv LookupEnv) {
 			continue
 		}
 		s, ok := lookupEnv(fi.env)
-		if !ok {
-			continue
+		if !ok || s == "" {
+			continue // an empty variable counts as unset
 		}
 		src := "env " + fi.env
 		d.pos[key] = place{file: src}
