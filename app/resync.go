@@ -1,0 +1,179 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/handlers"
+	"github.com/rs/zerolog"
+)
+
+// Resync makes gitward level-triggered. GitHub does not redeliver failed
+// webhooks, so deliveries are only hints: on an interval, and whenever a
+// delivery could not be queued, Resync lists the open pull requests of every
+// repository the forge can see and queues an evaluation for each whose
+// checks are missing or stale on its head commit.
+type Resync struct {
+	Forge     forge.Forge
+	Evaluator *handlers.Evaluator
+	Pool      *Pool
+	Metrics   *Metrics
+	// Interval between passes; zero runs a pass only when kicked.
+	Interval time.Duration
+	// Retry is the delay before another pass after a failed or cut-short
+	// one; zero means one minute.
+	Retry time.Duration
+	// MinGap is the least time between the starts of two passes, so a burst
+	// of kicks (a queue overflowing) cannot turn into a stream of API
+	// calls; zero means ten seconds.
+	MinGap time.Duration
+
+	kick chan struct{}
+}
+
+// NewResync returns a resync loop; call Run to start it.
+func NewResync(f forge.Forge, e *handlers.Evaluator, p *Pool, m *Metrics, interval time.Duration) *Resync {
+	return &Resync{Forge: f, Evaluator: e, Pool: p, Metrics: m, Interval: interval, kick: make(chan struct{}, 1)}
+}
+
+// Kick asks for a pass soon. It never blocks; kicks made while one is
+// pending are merged.
+func (r *Resync) Kick() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run makes a pass at start, then on each interval or kick, until ctx ends.
+func (r *Resync) Run(ctx context.Context) {
+	log := zerolog.Ctx(ctx)
+	retry := r.Retry
+	if retry == 0 {
+		retry = time.Minute
+	}
+	var tick <-chan time.Time
+	if r.Interval > 0 {
+		t := time.NewTicker(r.Interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	gap := r.MinGap
+	if gap == 0 {
+		gap = 10 * time.Second
+	}
+	var again *time.Timer
+	for {
+		started := time.Now()
+		queued, err := r.RunOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			log.Error().Err(err).Int("queued", queued).Msg("Resync pass incomplete; retrying")
+			if again == nil {
+				again = time.AfterFunc(retry, r.Kick)
+			} else {
+				again.Reset(retry)
+			}
+		} else {
+			log.Info().Int("queued", queued).Msg("Resync pass complete")
+		}
+		select {
+		case <-ctx.Done():
+			if again != nil {
+				again.Stop()
+			}
+			return
+		case <-tick:
+		case <-r.kick:
+		}
+		if wait := gap - time.Since(started); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+	}
+}
+
+// RunOnce makes one pass and returns how many evaluations it queued. A pass
+// continues past a repository it cannot read and reports every such error;
+// it stops early, with ErrQueueFull, when the queue has no room, so the
+// next pass picks up the rest.
+func (r *Resync) RunOnce(ctx context.Context) (int, error) {
+	log := zerolog.Ctx(ctx)
+	if len(r.Evaluator.Checks()) == 0 {
+		r.Metrics.ResyncRuns.WithLabelValues("success").Inc()
+		r.Metrics.ResyncLast.SetToCurrentTime()
+		return 0, nil
+	}
+	repos, err := r.Forge.Repositories(ctx)
+	if err != nil {
+		r.Metrics.ResyncRuns.WithLabelValues("error").Inc()
+		return 0, fmt.Errorf("resync: %w", err)
+	}
+	queued := 0
+	var errs []error
+	for _, repo := range repos {
+		prs, err := r.Forge.OpenPullRequests(ctx, repo)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("resync %s: %w", repo.FullName(), err))
+			continue
+		}
+		for _, pr := range prs {
+			if ctx.Err() != nil {
+				return queued, ctx.Err()
+			}
+			key := pr.Ref.String() + "@" + pr.HeadSHA
+			if r.Pool.Pending(key) {
+				continue
+			}
+			runs, err := r.Forge.CheckRuns(ctx, repo, pr.HeadSHA)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("resync %s: %w", pr.Ref, err))
+				continue
+			}
+			need, why := r.Evaluator.NeedsEvaluation(pr, runs)
+			if !need {
+				continue
+			}
+			ref := pr.Ref
+			prlog := log.With().
+				Str("github_repository_owner", repo.Owner).
+				Str("github_repository_name", repo.Name).
+				Int("github_pr_num", ref.Number).
+				Int64("github_installation_id", repo.InstallationID).
+				Logger()
+			err = r.Pool.Submit(prlog.WithContext(context.Background()), Job{
+				Kind: "resync",
+				Key:  key,
+				Run: func(ctx context.Context) error {
+					return r.Evaluator.Evaluate(ctx, r.Forge, ref)
+				},
+			})
+			if errors.Is(err, ErrQueueFull) || errors.Is(err, ErrShuttingDown) {
+				r.Metrics.ResyncRuns.WithLabelValues("cut_short").Inc()
+				return queued, fmt.Errorf("resync: %w after queueing %d evaluations", err, queued)
+			}
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			prlog.Info().Str("reason", why).Msg("Resync queued an evaluation")
+			r.Metrics.ResyncQueued.Inc()
+			queued++
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		r.Metrics.ResyncRuns.WithLabelValues("error").Inc()
+		return queued, err
+	}
+	r.Metrics.ResyncRuns.WithLabelValues("success").Inc()
+	r.Metrics.ResyncLast.SetToCurrentTime()
+	return queued, nil
+}

@@ -1,0 +1,255 @@
+// Package app wires gitward together: configuration to forge clients to
+// event handlers to the HTTP server that receives webhooks and serves
+// /healthz, /readyz and /metrics, plus the worker pool, the resync loop and
+// graceful shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gitward/gitward/forge/snapshot"
+	ghforge "github.com/gitward/gitward/forge/github"
+	"github.com/gitward/gitward/handlers"
+	"github.com/gregjones/httpcache"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+)
+
+// Version is gitward's version, set at build time.
+var Version = "dev"
+
+// Options is everything a Server needs. The serve command fills it from
+// config.Server; tests fill it directly.
+type Options struct {
+	// Address to listen on, such as ":8080".
+	Address string
+	// ReadTimeout and WriteTimeout bound one HTTP request.
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	// ShutdownGrace is how long shutdown waits for in-flight work.
+	ShutdownGrace time.Duration
+	// MaxWebhookBytes caps a webhook body; zero means GitHub's 25 MB.
+	MaxWebhookBytes int64
+
+	// GitHub App identity and endpoints. WebURL and V3APIURL point at
+	// GitHub Enterprise Server when set to its addresses.
+	GitHubAppID         int64
+	GitHubPrivateKey    []byte
+	GitHubWebhookSecret []byte
+	GitHubWebURL        string
+	GitHubV3APIURL      string
+	GitHubV4APIURL      string
+	// GitHubTimeout bounds one GitHub API request; zero means 30 s.
+	GitHubTimeout time.Duration
+	// GitHubTransport, when set, replaces the HTTP transport to GitHub.
+	GitHubTransport http.RoundTripper
+
+	Workers   int
+	QueueSize int
+	// ResyncInterval between resync passes; zero disables the timer (kicks
+	// still run passes).
+	ResyncInterval time.Duration
+	// StaleAfter is how long a check may stay unfinished before the resync
+	// loop evaluates its pull request again.
+	StaleAfter time.Duration
+
+	SnapshotDir      string
+	SnapshotMaxBytes int64
+	SnapshotLimits   snapshot.Limits
+
+	// Capabilities evaluate pull requests; each later feature adds one.
+	Capabilities []handlers.Capability
+
+	Logger zerolog.Logger
+}
+
+// Server is one running gitward process.
+type Server struct {
+	opts    Options
+	log     zerolog.Logger
+	metrics *Metrics
+	pool    *Pool
+	resync  *Resync
+	forge   *ghforge.Forge
+	handler http.Handler
+
+	ready    atomic.Bool
+	stopping atomic.Bool
+}
+
+// New builds a Server from opts. It checks the GitHub App credentials and
+// prepares clients, but contacts nothing until Run.
+func New(opts Options) (*Server, error) {
+	if opts.GitHubAppID <= 0 {
+		return nil, errors.New("github app ID is not set")
+	}
+	if len(opts.GitHubPrivateKey) == 0 {
+		return nil, errors.New("github app private key is not set")
+	}
+	if len(opts.GitHubWebhookSecret) == 0 {
+		return nil, errors.New("github webhook secret is not set")
+	}
+	if opts.GitHubTimeout == 0 {
+		opts.GitHubTimeout = 30 * time.Second
+	}
+	if opts.ShutdownGrace == 0 {
+		opts.ShutdownGrace = 30 * time.Second
+	}
+	s := &Server{opts: opts, log: opts.Logger, metrics: NewMetrics()}
+
+	cfg := githubapp.Config{WebURL: opts.GitHubWebURL, V3APIURL: opts.GitHubV3APIURL, V4APIURL: opts.GitHubV4APIURL}
+	cfg.App.IntegrationID = opts.GitHubAppID
+	cfg.App.PrivateKey = string(opts.GitHubPrivateKey)
+	cfg.App.WebhookSecret = string(opts.GitHubWebhookSecret)
+	clientOpts := []githubapp.ClientOption{
+		githubapp.WithClientUserAgent("gitward/" + Version),
+		githubapp.WithClientTimeout(opts.GitHubTimeout),
+		githubapp.WithClientCaching(false, func() httpcache.Cache { return httpcache.NewMemoryCache() }),
+		githubapp.WithClientMiddleware(s.metrics.GitHubMiddleware()),
+	}
+	if opts.GitHubTransport != nil {
+		clientOpts = append(clientOpts, githubapp.WithTransport(opts.GitHubTransport))
+	}
+	clients, err := githubapp.NewDefaultCachingClientCreator(cfg, clientOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("github clients: %w", err)
+	}
+	if _, err := clients.NewAppClient(); err != nil {
+		return nil, fmt.Errorf("github app private key: %w", err)
+	}
+
+	var cache *snapshot.Cache
+	if opts.SnapshotDir != "" {
+		cache, err = snapshot.NewCache(opts.SnapshotDir, opts.SnapshotMaxBytes)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot cache: %w", err)
+		}
+	}
+	s.forge = ghforge.New(clients, ghforge.Options{
+		AppID:     opts.GitHubAppID,
+		WebURL:    opts.GitHubWebURL,
+		Snapshots: cache,
+		Limits:    opts.SnapshotLimits,
+	})
+
+	evaluator := &handlers.Evaluator{Capabilities: opts.Capabilities, StaleAfter: opts.StaleAfter}
+	var resync *Resync
+	s.pool = NewPool(opts.Workers, opts.QueueSize, s.metrics, s.log, func() {
+		if resync != nil {
+			resync.Kick()
+		}
+	})
+	resync = NewResync(s.forge, evaluator, s.pool, s.metrics, opts.ResyncInterval)
+	s.resync = resync
+
+	eventHandlers := []githubapp.EventHandler{
+		&handlers.PullRequest{Forge: s.forge, Evaluator: evaluator},
+		&handlers.CheckRerun{Forge: s.forge, Evaluator: evaluator},
+		&handlers.Installation{Resync: resync.Kick},
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/github/hook", newGitHubWebhook(opts.GitHubWebhookSecret, opts.MaxWebhookBytes, eventHandlers, s.pool, s.metrics))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	s.handler = withLogger(s.log, mux)
+	return s, nil
+}
+
+// Handler is the server's HTTP handler, for tests that drive it in-process.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Metrics returns the server's metrics.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// Resync returns the server's resync loop.
+func (s *Server) Resync() *Resync { return s.resync }
+
+// Pool returns the server's worker pool.
+func (s *Server) Pool() *Pool { return s.pool }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !s.ready.Load() || s.stopping.Load() || !s.pool.Accepting() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "not ready")
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// withLogger puts the server's logger in each request's context, where
+// go-githubapp and the handlers add delivery, installation, repository and
+// pull request keys to it.
+func withLogger(log zerolog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(log.WithContext(r.Context())))
+	})
+}
+
+// Run listens on opts.Address until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.opts.Address)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.opts.Address, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx ends. Shutdown then stops accepting requests
+// (readyz turns 503 first), lets in-flight requests finish, stops the resync
+// loop and drains the work queue, all within ShutdownGrace.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadTimeout:       s.opts.ReadTimeout,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      s.opts.WriteTimeout,
+		BaseContext:       func(net.Listener) context.Context { return s.log.WithContext(context.Background()) },
+	}
+	runCtx, stopLoops := context.WithCancel(s.log.WithContext(context.Background()))
+	defer stopLoops()
+	var loops sync.WaitGroup
+	loops.Add(1)
+	go func() { defer loops.Done(); s.resync.Run(runCtx) }()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.ready.Store(true)
+	s.log.Info().Str("address", ln.Addr().String()).Str("version", Version).Msg("gitward is serving")
+
+	select {
+	case err := <-errc:
+		stopLoops()
+		loops.Wait()
+		_ = s.pool.Shutdown(context.Background())
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+
+	s.stopping.Store(true)
+	s.log.Info().Dur("grace", s.opts.ShutdownGrace).Msg("Shutting down: draining requests and queued work")
+	graceCtx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownGrace)
+	defer cancel()
+	var errs []error
+	if err := srv.Shutdown(graceCtx); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	stopLoops()
+	loops.Wait()
+	if err := s.pool.Shutdown(graceCtx); err != nil {
+		errs = append(errs, err)
+	}
+	s.log.Info().Msg("Shutdown complete")
+	return errors.Join(errs...)
+}

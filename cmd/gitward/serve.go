@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gitward/gitward/app"
+	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/forge/snapshot"
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+)
+
+func newServeCommand() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the GitHub App: receive webhooks, evaluate pull requests, publish checks",
+		Long: `Run the GitHub App server.
+
+The config file is YAML; every setting can be overridden by a GITWARD_*
+environment variable (gitward config schema --server lists the keys). The
+GitHub App private key and webhook secret come only from files or the
+environment. An invalid config stops gitward with exit code 2 and a message
+naming the key and line.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.LoadServer(path, os.LookupEnv)
+			if err != nil {
+				return exitCode(2, fmt.Errorf("invalid server config:\n%w", err))
+			}
+			if !cfg.GitHub.Enabled() {
+				return exitCode(2, errors.New("no forge configured: set github.app_id (or GITWARD_GITHUB_APP_ID) with its private key and webhook secret"))
+			}
+			log := newLogger(cmd.ErrOrStderr(), cfg.Logging)
+			opts, err := serverOptions(cfg, log)
+			if err != nil {
+				return exitCode(2, err)
+			}
+			srv, err := app.New(opts)
+			if err != nil {
+				return exitCode(2, err)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if err := srv.Run(ctx); err != nil {
+				return exitCode(1, err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "config", "", "server config file (YAML)")
+	return cmd
+}
+
+// serverOptions turns the server config into the app's options.
+func serverOptions(cfg *config.Server, log zerolog.Logger) (app.Options, error) {
+	dir := cfg.Snapshots.Dir
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return app.Options{}, fmt.Errorf("snapshots.dir is not set and there is no user cache directory: %w", err)
+		}
+		dir = filepath.Join(base, "gitward", "snapshots")
+	}
+	return app.Options{
+		Address:             cfg.HTTP.Address,
+		ReadTimeout:         time.Duration(cfg.HTTP.ReadTimeout),
+		WriteTimeout:        time.Duration(cfg.HTTP.WriteTimeout),
+		ShutdownGrace:       time.Duration(cfg.HTTP.ShutdownGracePeriod),
+		MaxWebhookBytes:     int64(cfg.HTTP.MaxWebhookBody),
+		GitHubAppID:         cfg.GitHub.AppID,
+		GitHubPrivateKey:    []byte(cfg.GitHub.PrivateKey.Reveal()),
+		GitHubWebhookSecret: []byte(cfg.GitHub.WebhookSecret.Reveal()),
+		GitHubWebURL:        cfg.GitHub.WebURL,
+		GitHubV3APIURL:      cfg.GitHub.V3APIURL,
+		GitHubV4APIURL:      cfg.GitHub.V4APIURL,
+		Workers:             cfg.Workers.Count,
+		QueueSize:           cfg.Workers.QueueSize,
+		ResyncInterval:      time.Duration(cfg.Resync.Interval),
+		SnapshotDir:         dir,
+		SnapshotMaxBytes:    int64(cfg.Snapshots.CacheSize),
+		SnapshotLimits: snapshot.Limits{
+			MaxBytes:     int64(cfg.Snapshots.MaxSize),
+			MaxFiles:     cfg.Snapshots.MaxFiles,
+			MaxFileBytes: int64(cfg.Snapshots.MaxFileSize),
+		},
+		Logger: log,
+	}, nil
+}
+
+// newLogger returns a zerolog logger in the configured format and level.
+func newLogger(w io.Writer, cfg config.Logging) zerolog.Logger {
+	if cfg.Format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+	}
+	level, err := zerolog.ParseLevel(cfg.Level)
+	if err != nil {
+		level = zerolog.InfoLevel
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Str("service", "gitward").Logger()
+}

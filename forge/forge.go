@@ -1,0 +1,80 @@
+package forge
+
+import (
+	"context"
+
+	"github.com/gitward/gitward/forge/snapshot"
+)
+
+// Reader reads the facts of a pull request and its repository. Every method
+// is safe for concurrent use. Lists are complete: adapters follow pagination.
+type Reader interface {
+	// PullRequest returns the current state of one pull request.
+	PullRequest(ctx context.Context, pr PRRef) (*PullRequest, error)
+	// Commits returns the pull request's commits, oldest first, with the
+	// forge's signature verdicts.
+	Commits(ctx context.Context, pr PRRef) ([]Commit, error)
+	// Reviews returns every review, in the order submitted.
+	Reviews(ctx context.Context, pr PRRef) ([]Review, error)
+	// Comments returns the conversation comments, oldest first.
+	Comments(ctx context.Context, pr PRRef) ([]Comment, error)
+	// ChangedFiles returns the files the pull request changes.
+	ChangedFiles(ctx context.Context, pr PRRef) ([]ChangedFile, error)
+	// Permission returns a user's effective permission on the repository.
+	Permission(ctx context.Context, repo Repo, login string) (Permission, error)
+	// TeamMember reports whether login is an active member of team, named
+	// "org/slug" (GitLab: a group path).
+	TeamMember(ctx context.Context, repo Repo, team, login string) (bool, error)
+	// File returns one file's content at a commit; ErrNotFound when absent.
+	File(ctx context.Context, repo Repo, sha, path string) ([]byte, error)
+	// Snapshot returns the repository tree at a commit, downloaded once and
+	// cached. The caller releases it when done.
+	Snapshot(ctx context.Context, repo Repo, sha string) (*snapshot.Snapshot, error)
+	// CheckRuns returns this app's check runs on a commit.
+	CheckRuns(ctx context.Context, repo Repo, sha string) ([]CheckRun, error)
+	// OpenPullRequests lists the repository's open pull requests.
+	OpenPullRequests(ctx context.Context, repo Repo) ([]PullRequest, error)
+}
+
+// Publisher reports verdicts and makes the changes gitward proposes.
+type Publisher interface {
+	// PublishCheck creates the check run, or updates it when ID is set.
+	PublishCheck(ctx context.Context, repo Repo, run CheckRun) (CheckRun, error)
+	// CreateComment posts a conversation comment on a pull request or issue.
+	CreateComment(ctx context.Context, repo Repo, number int, body string) (Comment, error)
+	// EditComment replaces a comment's body.
+	EditComment(ctx context.Context, repo Repo, id int64, body string) error
+	// DeleteComment removes a comment.
+	DeleteComment(ctx context.Context, repo Repo, id int64) error
+	// AddLabels adds labels to a pull request or issue.
+	AddLabels(ctx context.Context, repo Repo, number int, labels ...string) error
+	// RemoveLabel removes a label; removing an absent label is not an error.
+	RemoveLabel(ctx context.Context, repo Repo, number int, label string) error
+	// CreateIssue opens an issue.
+	CreateIssue(ctx context.Context, repo Repo, issue Issue) (Issue, error)
+	// CloseIssue closes an issue.
+	CloseIssue(ctx context.Context, repo Repo, number int) error
+	// BranchHead returns the SHA a branch points at; ErrNotFound when the
+	// branch does not exist.
+	BranchHead(ctx context.Context, repo Repo, branch string) (string, error)
+	// CommitToBranch writes one commit and moves the branch to it with a
+	// compare-and-swap; ErrConflict when the branch moved meanwhile.
+	CommitToBranch(ctx context.Context, repo Repo, c BranchCommit) (sha string, err error)
+	// FindPullRequest returns the open pull request from head into base, or
+	// ErrNotFound.
+	FindPullRequest(ctx context.Context, repo Repo, head, base string) (*PullRequest, error)
+	// CreatePullRequest opens a pull request.
+	CreatePullRequest(ctx context.Context, repo Repo, pr NewPullRequest) (*PullRequest, error)
+	// UpdatePullRequest replaces the title and body of a pull request.
+	UpdatePullRequest(ctx context.Context, pr PRRef, title, body string) error
+}
+
+// Forge is one forge account gitward acts through: a GitHub App or a GitLab
+// token.
+type Forge interface {
+	Reader
+	Publisher
+	// Repositories lists every repository gitward can see, for the resync
+	// loop.
+	Repositories(ctx context.Context) ([]Repo, error)
+}

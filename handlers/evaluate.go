@@ -1,0 +1,285 @@
+// Package handlers turns forge events into evaluations: one file per event
+// decodes the webhook, and the Evaluator re-reads the facts from the forge,
+// loads the repository's policy from the base branch and runs each
+// capability (rendered diff, drift, change control) on the pull request.
+//
+// Webhooks are only hints. Every evaluation reads the current state of the
+// pull request, so a duplicated, late or lost delivery does no harm; the
+// resync loop re-evaluates pull requests whose checks are missing or stale.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/forge"
+	"github.com/rs/zerolog"
+)
+
+// RepoConfigPath is where a repository keeps its gitward policy.
+const RepoConfigPath = ".gitward.yaml"
+
+// Capability is one gitward feature that evaluates a pull request and
+// publishes check runs on its head commit.
+type Capability interface {
+	// Name identifies the capability in logs.
+	Name() string
+	// Checks lists the check run names the capability publishes; the
+	// resync loop re-evaluates a pull request when one is missing or stale.
+	Checks() []string
+	// Evaluate computes and publishes the capability's verdict.
+	Evaluate(ctx context.Context, ev *Evaluation) error
+}
+
+// Evaluation is everything a capability is given about one pull request.
+type Evaluation struct {
+	Forge forge.Forge
+	PR    *forge.PullRequest
+	// Config is the repository policy read at PR.BaseSHA.
+	Config *config.Repo
+	// Started is when the evaluation began.
+	Started time.Time
+
+	existing map[string]forge.CheckRun
+}
+
+// ExternalIDPrefix marks check runs gitward owns; the rest of the external
+// ID records the base SHA the verdict was computed against.
+const ExternalIDPrefix = "gitward/v1 base="
+
+// ExternalID returns the external ID for a check run computed against base.
+func ExternalID(baseSHA string) string { return ExternalIDPrefix + baseSHA }
+
+// CheckRun returns a check run for name on the pull request's head, carrying
+// the ID of the run gitward already published there (so republishing updates
+// it instead of adding a duplicate) and the base SHA it was computed against.
+func (ev *Evaluation) CheckRun(name string) forge.CheckRun {
+	run := forge.CheckRun{
+		Name:       name,
+		HeadSHA:    ev.PR.HeadSHA,
+		ExternalID: ExternalID(ev.PR.BaseSHA),
+		StartedAt:  ev.Started,
+	}
+	if prev, ok := ev.existing[name]; ok {
+		run.ID = prev.ID
+	}
+	return run
+}
+
+// Publish publishes a check run and remembers its ID for later updates in
+// the same evaluation.
+func (ev *Evaluation) Publish(ctx context.Context, run forge.CheckRun) error {
+	out, err := ev.Forge.PublishCheck(ctx, ev.PR.Ref.Repo, run)
+	if err != nil {
+		return err
+	}
+	ev.existing[run.Name] = out
+	return nil
+}
+
+// Evaluator runs every capability on a pull request.
+type Evaluator struct {
+	Capabilities []Capability
+	// StaleAfter is how long a check may stay queued or in progress before
+	// the resync loop considers the evaluation lost; zero means 15 minutes.
+	StaleAfter time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+func (e *Evaluator) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// Checks lists the check run names all capabilities publish.
+func (e *Evaluator) Checks() []string {
+	var out []string
+	for _, c := range e.Capabilities {
+		out = append(out, c.Checks()...)
+	}
+	return out
+}
+
+// Evaluate re-reads the pull request and runs every capability on it.
+// A repository config that does not parse fails every check with the parse
+// error; a capability that fails fails its own checks with the reason. Only
+// forge errors that prevent publishing any verdict are returned.
+func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef) error {
+	log := zerolog.Ctx(ctx)
+	pr, err := f.PullRequest(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("evaluate %s: %w", ref, err)
+	}
+	if pr.State != forge.PROpen {
+		log.Debug().Str("state", string(pr.State)).Msg("Pull request is not open; nothing to evaluate")
+		return nil
+	}
+	if len(e.Capabilities) == 0 {
+		return nil
+	}
+	runs, err := f.CheckRuns(ctx, ref.Repo, pr.HeadSHA)
+	if err != nil {
+		return fmt.Errorf("evaluate %s: %w", ref, err)
+	}
+	ev := &Evaluation{Forge: f, PR: pr, Started: e.now(), existing: latestByName(runs)}
+
+	cfg, cfgErr := LoadRepoConfig(ctx, f, ref.Repo, pr.BaseSHA)
+	if cfgErr != nil {
+		var invalid *InvalidConfigError
+		if !errors.As(cfgErr, &invalid) {
+			// The forge could not be read: publish nothing green, and let
+			// the error (and the resync loop) bring the evaluation back.
+			return fmt.Errorf("evaluate %s: %w", ref, cfgErr)
+		}
+		log.Warn().Err(cfgErr).Msg("Repository config is invalid; failing every check")
+		var errs []error
+		for _, name := range e.Checks() {
+			run := ev.CheckRun(name)
+			run.Status = forge.CheckCompleted
+			run.Conclusion = forge.ConclusionFailure
+			run.Title = fmt.Sprintf("%s at the base commit is invalid", RepoConfigPath)
+			run.Summary = invalid.Summary()
+			run.Annotations = invalid.Annotations()
+			if err := ev.Publish(ctx, run); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	ev.Config = cfg
+
+	var errs []error
+	for _, c := range e.Capabilities {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		cerr := c.Evaluate(ctx, ev)
+		if cerr == nil {
+			continue
+		}
+		log.Error().Err(cerr).Str("capability", c.Name()).Msg("Capability failed; failing its checks")
+		for _, name := range c.Checks() {
+			run := ev.CheckRun(name)
+			run.Status = forge.CheckCompleted
+			run.Conclusion = forge.ConclusionFailure
+			run.Title = "gitward could not evaluate this pull request"
+			run.Summary = fmt.Sprintf("%s failed, so this check cannot pass:\n\n```\n%s\n```\n\nPush again or re-run the check once the cause is fixed.", c.Name(), cerr)
+			if err := ev.Publish(ctx, run); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		errs = append(errs, fmt.Errorf("%s on %s: %w", c.Name(), ref, cerr))
+	}
+	return errors.Join(errs...)
+}
+
+// latestByName keeps the newest run of each name.
+func latestByName(runs []forge.CheckRun) map[string]forge.CheckRun {
+	out := map[string]forge.CheckRun{}
+	for _, r := range runs {
+		if prev, ok := out[r.Name]; ok && prev.ID > r.ID {
+			continue
+		}
+		out[r.Name] = r
+	}
+	return out
+}
+
+// NeedsEvaluation reports whether a pull request's checks are missing or
+// stale on its head commit, and why. A check is stale when it was computed
+// against another base commit (the base branch, and so the policy, moved),
+// or has been queued or in progress for longer than StaleAfter (the replica
+// evaluating it died).
+func (e *Evaluator) NeedsEvaluation(pr forge.PullRequest, runs []forge.CheckRun) (bool, string) {
+	stale := e.StaleAfter
+	if stale == 0 {
+		stale = 15 * time.Minute
+	}
+	latest := latestByName(runs)
+	for _, name := range e.Checks() {
+		run, ok := latest[name]
+		switch {
+		case !ok:
+			return true, fmt.Sprintf("check %s is missing on %s", name, short(pr.HeadSHA))
+		case run.ExternalID != ExternalID(pr.BaseSHA):
+			return true, fmt.Sprintf("check %s was computed against another base than %s", name, short(pr.BaseSHA))
+		case run.Status != forge.CheckCompleted && !run.StartedAt.IsZero() && e.now().Sub(run.StartedAt) > stale:
+			return true, fmt.Sprintf("check %s has been %s since %s", name, run.Status, run.StartedAt.UTC().Format(time.RFC3339))
+		}
+	}
+	return false, ""
+}
+
+// InvalidConfigError is a repository config that does not parse or
+// validate. Its message names the file, line and key.
+type InvalidConfigError struct {
+	SHA string
+	Err error
+}
+
+func (e *InvalidConfigError) Error() string {
+	return fmt.Sprintf("%s at %s: %v", RepoConfigPath, short(e.SHA), e.Err)
+}
+
+func (e *InvalidConfigError) Unwrap() error { return e.Err }
+
+// Summary explains the problem in Markdown for a check run.
+func (e *InvalidConfigError) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "gitward reads its policy from `%s` on the base branch (commit %s), and that file is invalid, so no check can pass until it is fixed on the base branch:\n\n```\n%s\n```\n", RepoConfigPath, short(e.SHA), e.Err)
+	b.WriteString("\nRun `gitward config validate .gitward.yaml` locally to check a fix.")
+	return b.String()
+}
+
+var lineRef = regexp.MustCompile(`(?m)^(?:[^\s:]*` + regexp.QuoteMeta(RepoConfigPath) + `):(\d+)(?::(\d+))?: (.+)$`)
+
+// Annotations points each error line that names a line of the file at it.
+func (e *InvalidConfigError) Annotations() []forge.Annotation {
+	var out []forge.Annotation
+	for _, m := range lineRef.FindAllStringSubmatch(e.Err.Error(), -1) {
+		line, _ := strconv.Atoi(m[1])
+		out = append(out, forge.Annotation{
+			Path:      RepoConfigPath,
+			StartLine: line,
+			EndLine:   line,
+			Level:     forge.AnnotationFailure,
+			Title:     "Invalid gitward config",
+			Message:   m[3],
+		})
+	}
+	return out
+}
+
+// LoadRepoConfig reads .gitward.yaml at sha (always the pull request's base
+// commit: a pull request cannot change its own rules). An absent file gives
+// the secure defaults; an invalid one an *InvalidConfigError.
+func LoadRepoConfig(ctx context.Context, f forge.Reader, repo forge.Repo, sha string) (*config.Repo, error) {
+	data, err := f.File(ctx, repo, sha, RepoConfigPath)
+	if errors.Is(err, forge.ErrNotFound) {
+		return config.DefaultRepo(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", RepoConfigPath, short(sha), err)
+	}
+	cfg, err := config.ParseRepo(RepoConfigPath, data)
+	if err != nil {
+		return nil, &InvalidConfigError{SHA: sha, Err: err}
+	}
+	return cfg, nil
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
