@@ -8,6 +8,7 @@ import (
 
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/handlers"
+	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 )
 
@@ -144,10 +145,10 @@ func (r *Resync) RunOnce(ctx context.Context) (int, error) {
 			}
 			ref := pr.Ref
 			prlog := log.With().
-				Str("github_repository_owner", repo.Owner).
-				Str("github_repository_name", repo.Name).
-				Int("github_pr_num", ref.Number).
-				Int64("github_installation_id", repo.InstallationID).
+				Str(githubapp.LogKeyRepositoryOwner, repo.Owner).
+				Str(githubapp.LogKeyRepositoryName, repo.Name).
+				Int(githubapp.LogKeyPRNum, ref.Number).
+				Int64(githubapp.LogKeyInstallationID, repo.InstallationID).
 				Logger()
 			err = r.Pool.Submit(prlog.WithContext(context.Background()), Job{
 				Kind: "resync",

@@ -91,6 +91,10 @@ type Evaluator struct {
 	StaleAfter time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+
+	// running serialises evaluations of one pull request in this process,
+	// so two deliveries for it cannot both create its check runs.
+	running keyLock
 }
 
 func (e *Evaluator) now() time.Time {
@@ -115,6 +119,7 @@ func (e *Evaluator) Checks() []string {
 // forge errors that prevent publishing any verdict are returned.
 func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef) error {
 	log := zerolog.Ctx(ctx)
+	defer e.running.lock(ref.Repo.String() + "#" + strconv.Itoa(ref.Number))()
 	pr, err := f.PullRequest(ctx, ref)
 	if err != nil {
 		return fmt.Errorf("evaluate %s: %w", ref, err)
@@ -156,6 +161,13 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 		return errors.Join(errs...)
 	}
 	ev.Config = cfg
+	defer func() {
+		log.Info().
+			Str("head_sha", pr.HeadSHA).
+			Str("base_sha", pr.BaseSHA).
+			Dur("elapsed", e.now().Sub(ev.Started)).
+			Msg("Evaluated pull request")
+	}()
 
 	var errs []error
 	for _, c := range e.Capabilities {

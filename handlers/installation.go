@@ -4,6 +4,7 @@ import (
 	"context"
 
 	gh "github.com/google/go-github/v60/github"
+	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 )
 
@@ -37,7 +38,7 @@ func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string,
 		}
 		action, id = ev.GetAction(), ev.GetInstallation().GetID()
 	}
-	log := zerolog.Ctx(ctx).With().Int64("github_installation_id", id).Str("action", action).Logger()
+	log := zerolog.Ctx(ctx).With().Int64(githubapp.LogKeyInstallationID, id).Str("action", action).Logger()
 	switch action {
 	case "created", "added", "unsuspend", "new_permissions_accepted":
 		log.Info().Msg("Installation gained access; scheduling a resync")
