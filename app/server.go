@@ -14,8 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gitward/gitward/forge/snapshot"
 	ghforge "github.com/gitward/gitward/forge/github"
+	"github.com/gitward/gitward/forge/snapshot"
 	"github.com/gitward/gitward/handlers"
 	"github.com/gregjones/httpcache"
 	"github.com/palantir/go-githubapp/githubapp"

@@ -144,10 +144,10 @@ const (
 
 // Review is one submitted review.
 type Review struct {
-	ID     int64
-	User   User
-	State  ReviewState
-	Body   string
+	ID    int64
+	User  User
+	State ReviewState
+	Body  string
 	// CommitSHA is the head SHA the review was given on.
 	CommitSHA   string
 	SubmittedAt time.Time
