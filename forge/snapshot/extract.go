@@ -72,6 +72,12 @@ type extractor struct {
 	entries int
 	stats   Stats
 	buf     []byte
+
+	// cwd is the folder cwdName ("" for none) opened for the last file, kept
+	// because archives list a folder's files together: creating each file
+	// there takes one system call instead of one per path component.
+	cwd     *os.Root
+	cwdName string
 }
 
 func extract(ctx context.Context, r io.Reader, dir string, limits Limits) (st Stats, err error) {
@@ -106,6 +112,11 @@ func extract(ctx context.Context, r io.Reader, dir string, limits Limits) (st St
 		links:  make(map[string]string),
 		buf:    make([]byte, 64<<10),
 	}
+	defer func() {
+		if x.cwd != nil {
+			x.cwd.Close()
+		}
+	}()
 	tr := tar.NewReader(zr)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -348,7 +359,11 @@ func (x *extractor) file(rel string, hdr *tar.Header, data io.Reader) error {
 	}
 	// O_EXCL with os.Root never follows a symlink, so even a file system
 	// that disagrees with nodes cannot redirect the write.
-	f, err := x.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	d, err := x.folder(path.Dir(rel))
+	if err != nil {
+		return fmt.Errorf("entry %q: %w", name, err)
+	}
+	f, err := d.OpenFile(path.Base(rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return fmt.Errorf("entry %q: %w", name, err)
 	}
@@ -359,6 +374,25 @@ func (x *extractor) file(rel string, hdr *tar.Header, data io.Reader) error {
 		err = fmt.Errorf("entry %q: %w", name, cerr)
 	}
 	return err
+}
+
+// folder returns a Root for the folder dir, which parents has checked.
+func (x *extractor) folder(dir string) (*os.Root, error) {
+	if dir == "." {
+		return x.root, nil
+	}
+	if x.cwd != nil && x.cwdName == dir {
+		return x.cwd, nil
+	}
+	r, err := x.root.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	if x.cwd != nil {
+		x.cwd.Close()
+	}
+	x.cwd, x.cwdName = r, dir
+	return r, nil
 }
 
 func (x *extractor) fileTooLarge(rel string) error {

@@ -48,6 +48,7 @@ func TestExtractWritesTheTree(t *testing.T) {
 	if st != want {
 		t.Errorf("stats = %+v, want %+v", st, want)
 	}
+	checkTree(t, out, st)
 
 	t.Run("files hold their content without the top-level folder", func(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(out, "apps", "base", "kustomization.yaml"))
@@ -388,21 +389,21 @@ func TestDefaultLimits(t *testing.T) {
 	}
 }
 
-// repoArchive builds a GitOps-like archive of n files of about 2 KiB each
-// in n/100 folders, with one symlink per folder.
+// repoArchive builds a GitOps-like archive of n files of about 2 KiB each,
+// 100 to a folder with a symlink beside them, in the order git archive
+// writes: each folder's entries together.
 func repoArchive(t testing.TB, n int) ([]byte, int64) {
-	ents := []ent{globalHeader("1a2b3c4d"), dir(top)}
-	var total int64
+	ents := []ent{globalHeader("1a2b3c4d"), dir(top), file(top+"README.md", "demo\n")}
+	total := int64(len("demo\n"))
 	body := strings.Repeat("apiVersion: apps/v1\nkind: Deployment\n", 56)
 	for i := range n {
-		d := fmt.Sprintf("%sclusters/c%d/apps/a%d/", top, i%7, i/100)
+		d := fmt.Sprintf("%sclusters/c%d/apps/a%d/", top, i/100%7, i/100)
 		if i%100 == 0 {
-			ents = append(ents, link(d+"base", "../../../../README.md"))
+			ents = append(ents, dir(d), link(d+"base", "../../../../README.md"))
 		}
 		ents = append(ents, file(fmt.Sprintf("%sf%d.yaml", d, i), body))
 		total += int64(len(body))
 	}
-	ents = append(ents, file(top+"README.md", "demo\n"))
 	return archive(t, ents...), total
 }
 
