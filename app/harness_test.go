@@ -125,7 +125,12 @@ type harness struct {
 
 func newHarness(t *testing.T, tweak ...func(*app.Options)) *harness {
 	t.Helper()
-	gh := githubtest.New(t)
+	return newHarnessWith(t, githubtest.New(t), tweak...)
+}
+
+// newHarnessWith wires a server to an existing double.
+func newHarnessWith(t *testing.T, gh *githubtest.Server, tweak ...func(*app.Options)) *harness {
+	t.Helper()
 	logs := &syncBuffer{}
 	rec := &recorder{}
 	opts := app.Options{

@@ -175,6 +175,9 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // Resync returns the server's resync loop.
 func (s *Server) Resync() *Resync { return s.resync }
 
+// Forge returns the server's GitHub adapter.
+func (s *Server) Forge() *ghforge.Forge { return s.forge }
+
 // Pool returns the server's worker pool.
 func (s *Server) Pool() *Pool { return s.pool }
 

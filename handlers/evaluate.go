@@ -178,6 +178,12 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 		if cerr == nil {
 			continue
 		}
+		if ctx.Err() != nil {
+			// Cancelled (shutdown): no verdict was reached, so publish
+			// none; the check stays missing or unfinished and the resync
+			// loop evaluates the pull request again.
+			return fmt.Errorf("%s on %s: %w", c.Name(), ref, cerr)
+		}
 		log.Error().Err(cerr).Str("capability", c.Name()).Msg("Capability failed; failing its checks")
 		for _, name := range c.Checks() {
 			run := ev.CheckRun(name)
