@@ -400,7 +400,7 @@ func (x *extractor) fileTooLarge(rel string) error {
 }
 
 func (x *extractor) tooLarge() error {
-	return limitErr("archive exceeds the limit of %s of files", size(x.limits.MaxBytes))
+	return limitErr("archive exceeds the limit of %s uncompressed", size(x.limits.MaxBytes))
 }
 
 // copy writes one file's content, counting the bytes that arrive against

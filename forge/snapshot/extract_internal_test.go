@@ -15,7 +15,7 @@ func TestCopyCountsTheBytesThatArriveNotTheHeader(t *testing.T) {
 		limits Limits
 		want   string
 	}{
-		{"more bytes than the total allows are refused", Limits{MaxBytes: 1 << 20, MaxFileBytes: 8 << 20}, "archive exceeds the limit of 1 MiB of files"},
+		{"more bytes than the total allows are refused", Limits{MaxBytes: 1 << 20, MaxFileBytes: 8 << 20}, "archive exceeds the limit of 1 MiB uncompressed"},
 		{"more bytes than one file allows are refused", Limits{MaxBytes: 8 << 20, MaxFileBytes: 1 << 20}, `file "big" is larger than the 1 MiB limit`},
 	}
 	for _, tt := range tests {

@@ -238,13 +238,13 @@ func TestExtractRefuses(t *testing.T) {
 			name:   "an archive over the total size is refused although its header claims one byte",
 			data:   sparseBomb(t, 8<<30),
 			limits: snapshot.Limits{MaxBytes: 1 << 20, MaxFileBytes: 16 << 30},
-			want:   "snapshot: archive exceeds the limit of 1 MiB of files", is: snapshot.ErrLimit,
+			want:   "snapshot: archive exceeds the limit of 1 MiB uncompressed", is: snapshot.ErrLimit,
 		},
 		{
 			name:   "files that together exceed the total size are refused",
 			data:   archive(t, dir(top), file(top+"a", strings.Repeat("a", 40<<10)), file(top+"b", strings.Repeat("b", 40<<10))),
 			limits: snapshot.Limits{MaxBytes: 64 << 10},
-			want:   "archive exceeds the limit of 64 KiB of files", is: snapshot.ErrLimit,
+			want:   "archive exceeds the limit of 64 KiB uncompressed", is: snapshot.ErrLimit,
 		},
 		{
 			name:   "a file over the single-file limit is refused",
