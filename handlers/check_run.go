@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/gitward/gitward/forge"
-	gh "github.com/google/go-github/v60/github"
 	"github.com/palantir/go-githubapp/githubapp"
 )
 
@@ -21,50 +20,34 @@ func (h *CheckRerun) Handles() []string { return []string{"check_run", "check_su
 
 // Handle implements githubapp.EventHandler.
 func (h *CheckRerun) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	var (
-		inst    *gh.Installation
-		repo    *gh.Repository
-		action  string
-		numbers []int
-	)
-	switch eventType {
-	case "check_run":
-		var ev gh.CheckRunEvent
-		if err := decode(eventType, payload, &ev); err != nil {
-			return err
-		}
-		inst, repo, action = ev.Installation, ev.Repo, ev.GetAction()
-		for _, pr := range ev.GetCheckRun().PullRequests {
-			numbers = append(numbers, pr.GetNumber())
-		}
-	case "check_suite":
-		var ev gh.CheckSuiteEvent
-		if err := decode(eventType, payload, &ev); err != nil {
-			return err
-		}
-		inst, repo, action = ev.Installation, ev.Repo, ev.GetAction()
-		for _, pr := range ev.GetCheckSuite().PullRequests {
-			numbers = append(numbers, pr.GetNumber())
-		}
-	default:
-		return nil
-	}
-	if action != "rerequested" {
-		return nil
-	}
-	if err := requireRepo(eventType, inst, repo); err != nil {
+	ev, err := decode(eventType, payload)
+	if err != nil {
 		return err
 	}
-	ctx, log := githubapp.PrepareRepoContext(ctx, inst.GetID(), repo)
-	if len(numbers) == 0 {
+	if ev.Action != "rerequested" {
+		return nil
+	}
+	var prs []prNumber
+	switch {
+	case eventType == "check_run" && ev.CheckRun != nil:
+		prs = ev.CheckRun.PullRequests
+	case eventType == "check_suite" && ev.CheckSuite != nil:
+		prs = ev.CheckSuite.PullRequests
+	}
+	installation, repo, err := ev.repo(eventType)
+	if err != nil {
+		return err
+	}
+	ctx, log := githubapp.PrepareRepoContext(ctx, installation, repo)
+	if len(prs) == 0 {
 		log.Info().Msg("Re-run requested for a commit with no open pull request in this repository")
 		return nil
 	}
-	r := h.Forge.RepoFromEvent(inst.GetID(), repo)
+	r := h.Forge.RepoFromEvent(installation, repo)
 	var errs []error
-	for _, n := range numbers {
-		prctx, _ := githubapp.PreparePRContext(ctx, inst.GetID(), repo, n)
-		errs = append(errs, h.Evaluator.Evaluate(prctx, h.Forge, forge.PRRef{Repo: r, Number: n}))
+	for _, pr := range prs {
+		prctx, _ := githubapp.PreparePRContext(ctx, installation, repo, pr.Number)
+		errs = append(errs, h.Evaluator.Evaluate(prctx, h.Forge, forge.PRRef{Repo: r, Number: pr.Number}))
 	}
 	return errors.Join(errs...)
 }

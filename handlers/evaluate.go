@@ -258,21 +258,37 @@ func (e *InvalidConfigError) Summary() string {
 	return b.String()
 }
 
-var lineRef = regexp.MustCompile(`(?m)^(?:[^\s:]*` + regexp.QuoteMeta(RepoConfigPath) + `):(\d+)(?::(\d+))?: (.+)$`)
+var lineRef = regexp.MustCompile(`(?m)^[^\s:]*` + regexp.QuoteMeta(RepoConfigPath) + `:(\d+)(?::\d+)?: (.+)$`)
 
-// Annotations points each error line that names a line of the file at it.
+// Annotations points each problem that names a line of the file at it.
 func (e *InvalidConfigError) Annotations() []forge.Annotation {
 	var out []forge.Annotation
-	for _, m := range lineRef.FindAllStringSubmatch(e.Err.Error(), -1) {
-		line, _ := strconv.Atoi(m[1])
+	add := func(line int, msg string) {
 		out = append(out, forge.Annotation{
 			Path:      RepoConfigPath,
 			StartLine: line,
 			EndLine:   line,
 			Level:     forge.AnnotationFailure,
 			Title:     "Invalid gitward config",
-			Message:   m[3],
+			Message:   msg,
 		})
+	}
+	var list config.Errors
+	if errors.As(e.Err, &list) {
+		for _, pe := range list {
+			if pe.Line > 0 {
+				msg := pe.Msg
+				if pe.Path != "" {
+					msg = pe.Path + ": " + msg
+				}
+				add(pe.Line, msg)
+			}
+		}
+		return out
+	}
+	for _, m := range lineRef.FindAllStringSubmatch(e.Err.Error(), -1) {
+		line, _ := strconv.Atoi(m[1])
+		add(line, m[2])
 	}
 	return out
 }

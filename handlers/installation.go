@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 
-	gh "github.com/google/go-github/v60/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 )
@@ -22,21 +21,14 @@ func (h *Installation) Handles() []string {
 
 // Handle implements githubapp.EventHandler.
 func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	var action string
+	ev, err := decode(eventType, payload)
+	if err != nil {
+		return err
+	}
+	action := ev.Action
 	var id int64
-	switch eventType {
-	case "installation":
-		var ev gh.InstallationEvent
-		if err := decode(eventType, payload, &ev); err != nil {
-			return err
-		}
-		action, id = ev.GetAction(), ev.GetInstallation().GetID()
-	case "installation_repositories":
-		var ev gh.InstallationRepositoriesEvent
-		if err := decode(eventType, payload, &ev); err != nil {
-			return err
-		}
-		action, id = ev.GetAction(), ev.GetInstallation().GetID()
+	if ev.Installation != nil {
+		id = ev.Installation.ID
 	}
 	log := zerolog.Ctx(ctx).With().Int64(githubapp.LogKeyInstallationID, id).Str("action", action).Logger()
 	switch action {

@@ -1,0 +1,282 @@
+package handlers_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gitward/gitward/forge"
+	ghforge "github.com/gitward/gitward/forge/github"
+	"github.com/gitward/gitward/forge/github/githubtest"
+	"github.com/gitward/gitward/handlers"
+	"github.com/palantir/go-githubapp/githubapp"
+)
+
+var (
+	keyOnce sync.Once
+	keyPEM  []byte
+)
+
+func newForge(t *testing.T) (*ghforge.Forge, *githubtest.Server, forge.Repo) {
+	t.Helper()
+	keyOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		keyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+	})
+	gh := githubtest.New(t)
+	cfg := githubapp.Config{V3APIURL: gh.URL + "/"}
+	cfg.App.IntegrationID = githubtest.DefaultAppID
+	cfg.App.PrivateKey = string(keyPEM)
+	clients, err := githubapp.NewDefaultCachingClientCreator(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh.AddInstallation(7, "octo-org")
+	gh.AddRepo(7, "octo-org", "clusters", "main")
+	f := ghforge.New(clients, ghforge.Options{AppID: githubtest.DefaultAppID})
+	return f, gh, forge.Repo{Host: "github.com", Owner: "octo-org", Name: "clusters", InstallationID: 7, DefaultBranch: "main"}
+}
+
+const (
+	baseSHA = "1111111111111111111111111111111111111111"
+	headSHA = "2222222222222222222222222222222222222222"
+)
+
+// capability records what it was given and publishes one check.
+type capability struct {
+	name   string
+	checks []string
+	err    error
+	got    *handlers.Evaluation
+}
+
+func (c *capability) Name() string     { return c.name }
+func (c *capability) Checks() []string { return c.checks }
+func (c *capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) error {
+	c.got = ev
+	if c.err != nil {
+		return c.err
+	}
+	for _, name := range c.checks {
+		run := ev.CheckRun(name)
+		run.Status, run.Conclusion, run.Summary = forge.CheckCompleted, forge.ConclusionSuccess, "ok"
+		if err := ev.Publish(ctx, run); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func seed(gh *githubtest.Server, baseConfig, headConfig string) forge.PRRef {
+	base, head := map[string]string{"README.md": "x"}, map[string]string{"README.md": "y"}
+	if baseConfig != "" {
+		base[".gitward.yaml"] = baseConfig
+	}
+	if headConfig != "" {
+		head[".gitward.yaml"] = headConfig
+	}
+	gh.SetTree("octo-org/clusters", baseSHA, base)
+	gh.SetTree("octo-org/clusters", headSHA, head)
+	n := gh.AddPullRequest("octo-org/clusters", githubtest.PullRequest{
+		Title: "scale podinfo", Author: "alice", BaseRef: "main", BaseSHA: baseSHA, HeadRef: "scale", HeadSHA: headSHA,
+	})
+	return forge.PRRef{Repo: forge.Repo{Host: "github.com", Owner: "octo-org", Name: "clusters", InstallationID: 7, DefaultBranch: "main"}, Number: n}
+}
+
+const validConfig = "version: 1\napprovals:\n  required: 2\n"
+
+func TestPolicyIsReadFromTheBaseCommit(t *testing.T) {
+	t.Run("a pull request that rewrites the policy is still judged by the base policy", func(t *testing.T) {
+		f, gh, _ := newForge(t)
+		ref := seed(gh, validConfig, "version: 1\napprovals:\n  required: 0\n")
+		c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
+		e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}}
+		if err := e.Evaluate(t.Context(), f, ref); err != nil {
+			t.Fatal(err)
+		}
+		if c.got == nil || c.got.Config == nil {
+			t.Fatal("capability did not run with a config")
+		}
+		if got := c.got.Config.Approvals.Required; got != 2 {
+			t.Errorf("approvals.required = %d, want the base commit's 2", got)
+		}
+		for _, r := range gh.Requests() {
+			if strings.Contains(r.Path, "/contents/") && r.Query.Get("ref") != baseSHA {
+				t.Errorf("config read at ref %q, want the base SHA", r.Query.Get("ref"))
+			}
+		}
+	})
+	t.Run("an invalid policy added by the pull request does not matter", func(t *testing.T) {
+		f, gh, _ := newForge(t)
+		ref := seed(gh, "", "version: 1\nunknown_key: true\n")
+		c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
+		e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}}
+		if err := e.Evaluate(t.Context(), f, ref); err != nil {
+			t.Fatal(err)
+		}
+		runs := gh.CheckRuns("octo-org/clusters", headSHA)
+		if len(runs) != 1 || runs[0].Conclusion != "success" {
+			t.Errorf("check runs = %+v, want the capability's success", runs)
+		}
+		if c.got.Config.Approvals.Required != 1 {
+			t.Errorf("without a base config the defaults apply; got required %d", c.got.Config.Approvals.Required)
+		}
+	})
+}
+
+func TestAnInvalidBasePolicyFailsEveryCheckWithTheLine(t *testing.T) {
+	f, gh, _ := newForge(t)
+	ref := seed(gh, "version: 1\napprovals:\n  required: -1\n  bogus: true\n", validConfig)
+	c1 := &capability{name: "diff", checks: []string{"gitward/diff"}}
+	c2 := &capability{name: "cc", checks: []string{"gitward/change-control"}}
+	e := &handlers.Evaluator{Capabilities: []handlers.Capability{c1, c2}}
+	if err := e.Evaluate(t.Context(), f, ref); err != nil {
+		t.Fatal(err)
+	}
+	if c1.got != nil || c2.got != nil {
+		t.Error("capabilities ran despite an invalid policy")
+	}
+	runs := gh.CheckRuns("octo-org/clusters", headSHA)
+	if len(runs) != 2 {
+		t.Fatalf("got %d check runs, want one failure per check", len(runs))
+	}
+	for _, r := range runs {
+		if r.Conclusion != "failure" {
+			t.Errorf("%s concluded %s, want failure", r.Name, r.Conclusion)
+		}
+		if !strings.Contains(r.Summary, ".gitward.yaml:3:") || !strings.Contains(r.Summary, ".gitward.yaml:4:") {
+			t.Errorf("%s summary does not name lines 3 and 4:\n%s", r.Name, r.Summary)
+		}
+		lines := map[int]bool{}
+		for _, a := range r.Annotations {
+			if a.Path != ".gitward.yaml" {
+				t.Errorf("annotation on %q", a.Path)
+			}
+			lines[a.StartLine] = true
+		}
+		if !lines[3] || !lines[4] {
+			t.Errorf("%s annotations %+v, want lines 3 and 4", r.Name, r.Annotations)
+		}
+	}
+}
+
+func TestACapabilityErrorFailsItsOwnChecksOnly(t *testing.T) {
+	f, gh, _ := newForge(t)
+	ref := seed(gh, validConfig, "")
+	broken := &capability{name: "diff", checks: []string{"gitward/diff"}, err: errors.New("render apps/podinfo: missing file base/deploy.yaml")}
+	ok := &capability{name: "cc", checks: []string{"gitward/change-control"}}
+	e := &handlers.Evaluator{Capabilities: []handlers.Capability{broken, ok}}
+	err := e.Evaluate(t.Context(), f, ref)
+	if err == nil || !strings.Contains(err.Error(), "missing file") {
+		t.Fatalf("error = %v, want the capability's error", err)
+	}
+	byName := map[string]githubtest.CheckRun{}
+	for _, r := range gh.CheckRuns("octo-org/clusters", headSHA) {
+		byName[r.Name] = r
+	}
+	if r := byName["gitward/diff"]; r.Conclusion != "failure" || !strings.Contains(r.Summary, "missing file base/deploy.yaml") {
+		t.Errorf("gitward/diff = %s %q, want failure with the reason", r.Conclusion, r.Summary)
+	}
+	if r := byName["gitward/change-control"]; r.Conclusion != "success" {
+		t.Errorf("gitward/change-control = %s, want the other capability's success", r.Conclusion)
+	}
+}
+
+func TestReevaluationUpdatesChecksInPlace(t *testing.T) {
+	f, gh, _ := newForge(t)
+	ref := seed(gh, validConfig, "")
+	c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
+	e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}}
+	for i := 0; i < 3; i++ {
+		if err := e.Evaluate(t.Context(), f, ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs := gh.CheckRuns("octo-org/clusters", headSHA)
+	if len(runs) != 1 {
+		t.Errorf("three evaluations left %d check runs, want 1", len(runs))
+	}
+	if runs[0].ExternalID != handlers.ExternalID(baseSHA) {
+		t.Errorf("external ID %q does not record the base", runs[0].ExternalID)
+	}
+}
+
+func TestClosedPullRequestsAreNotEvaluated(t *testing.T) {
+	f, gh, _ := newForge(t)
+	gh.SetTree("octo-org/clusters", baseSHA, map[string]string{"a": "b"})
+	n := gh.AddPullRequest("octo-org/clusters", githubtest.PullRequest{Author: "alice", BaseSHA: baseSHA, HeadRef: "x", HeadSHA: headSHA, State: "closed"})
+	c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
+	e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}}
+	ref := forge.PRRef{Repo: forge.Repo{Owner: "octo-org", Name: "clusters", InstallationID: 7}, Number: n}
+	if err := e.Evaluate(t.Context(), f, ref); err != nil {
+		t.Fatal(err)
+	}
+	if c.got != nil {
+		t.Error("a closed pull request was evaluated")
+	}
+}
+
+func TestAnUnreadablePolicyPublishesNothing(t *testing.T) {
+	f, gh, _ := newForge(t)
+	ref := seed(gh, validConfig, "")
+	gh.FailNext("GET", "/repos/{owner}/{repo}/contents/{path}", 500, 1)
+	c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
+	e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}}
+	err := e.Evaluate(t.Context(), f, ref)
+	if err == nil || !strings.Contains(err.Error(), ".gitward.yaml") {
+		t.Fatalf("error = %v, want one naming the config", err)
+	}
+	if runs := gh.CheckRuns("octo-org/clusters", headSHA); len(runs) != 0 {
+		t.Errorf("published %+v without a policy", runs)
+	}
+}
+
+func TestNeedsEvaluation(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	e := &handlers.Evaluator{
+		Capabilities: []handlers.Capability{&capability{checks: []string{"gitward/diff", "gitward/change-control"}}},
+		Now:          func() time.Time { return now },
+	}
+	pr := forge.PullRequest{BaseSHA: baseSHA, HeadSHA: headSHA}
+	done := func(name string) forge.CheckRun {
+		return forge.CheckRun{ID: 1, Name: name, Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(baseSHA)}
+	}
+	tests := []struct {
+		name string
+		runs []forge.CheckRun
+		want bool
+		why  string
+	}{
+		{"every check complete against the current base needs nothing", []forge.CheckRun{done("gitward/diff"), done("gitward/change-control")}, false, ""},
+		{"a missing check needs an evaluation", []forge.CheckRun{done("gitward/diff")}, true, "gitward/change-control is missing"},
+		{"a check computed against another base needs an evaluation", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(headSHA)}}, true, "another base"},
+		{"a check from another tool with our name is not ours", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckCompleted}}, true, "another base"},
+		{"a check in progress for a minute is left alone", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckInProgress, ExternalID: handlers.ExternalID(baseSHA), StartedAt: now.Add(-time.Minute)}}, false, ""},
+		{"a check in progress for an hour is stale", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckInProgress, ExternalID: handlers.ExternalID(baseSHA), StartedAt: now.Add(-time.Hour)}}, true, "in_progress since"},
+		{"the newest run of a name decides", []forge.CheckRun{done("gitward/diff"), {ID: 5, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(baseSHA)}, {ID: 3, Name: "gitward/change-control", Status: forge.CheckQueued, ExternalID: "x"}}, false, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, why := e.NeedsEvaluation(pr, tc.runs)
+			if got != tc.want || !strings.Contains(why, tc.why) {
+				t.Errorf("NeedsEvaluation = %v, %q; want %v, containing %q", got, why, tc.want, tc.why)
+			}
+		})
+	}
+}
+
+func ExampleExternalID() {
+	fmt.Println(handlers.ExternalID(baseSHA))
+	// Output: gitward/v1 base=1111111111111111111111111111111111111111
+}
