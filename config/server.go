@@ -301,6 +301,17 @@ func DefaultServer() *Server {
 	return s
 }
 
+// Cluster returns the configured cluster with the given name, which a
+// repository configuration refers to.
+func (s *Server) Cluster(name string) (Cluster, bool) {
+	for _, c := range s.Clusters {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Cluster{}, false
+}
+
 // EnvVar is one environment variable LoadServer reads.
 type EnvVar struct {
 	Name   string // like GITWARD_WORKERS

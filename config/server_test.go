@@ -389,6 +389,12 @@ func TestExampleServerConfigLoads(t *testing.T) {
 		len(s.Clusters) != 2 || !s.Clusters[1].InCluster || s.Snapshots.Dir != "/var/cache/gitward/snapshots" {
 		t.Errorf("got %+v", s)
 	}
+	if c, ok := s.Cluster("prod"); !ok || c.Context != "prod-admin" {
+		t.Errorf("cluster prod: %+v %v", c, ok)
+	}
+	if _, ok := s.Cluster("dev"); ok {
+		t.Error("found an unconfigured cluster")
+	}
 	d := DefaultServer()
 	d.Snapshots.Dir = s.Snapshots.Dir
 	if s.HTTP != d.HTTP || s.Workers != d.Workers || s.Resync != d.Resync || s.Snapshots != d.Snapshots ||
