@@ -194,6 +194,9 @@ func TestEveryRealPayloadIsHandled(t *testing.T) {
 	if err := h.srv.Pool().Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	if strings.Contains(h.logs.String(), "decode ") {
+		t.Errorf("a real payload could not be decoded:\n%s", grep(h.logs.String(), "decode "))
+	}
 	if strings.Contains(h.logs.String(), `"panic"`) {
 		t.Errorf("a handler panicked:\n%s", grep(h.logs.String(), "panic"))
 	}
