@@ -764,3 +764,36 @@ func TestConcurrentCallers(t *testing.T) {
 		t.Errorf("comments = %d, want 16", got)
 	}
 }
+
+func TestSeededCheckRunsAndArchivedRepos(t *testing.T) {
+	srv, c := seeded(t)
+	ctx := context.Background()
+	srv.ArchiveRepo(repoName)
+	repo, _, err := c.Repositories.Get(ctx, "acme", "gitops")
+	if err != nil || !repo.GetArchived() {
+		t.Errorf("archived repository = %s, %v", gh.Stringify(repo), err)
+	}
+
+	other := srv.AddCheckRun(repoName, githubtest.CheckRun{AppID: 99, Name: "ci/build", HeadSHA: headSHA, Conclusion: "success"})
+	mine := srv.AddCheckRun(repoName, githubtest.CheckRun{Name: "gitward/diff", HeadSHA: headSHA})
+	all, _, err := c.Checks.ListCheckRunsForRef(ctx, "acme", "gitops", headSHA, nil)
+	if err != nil || all.GetTotal() != 2 {
+		t.Fatalf("check runs = %s, %v", gh.Stringify(all), err)
+	}
+	for _, run := range all.CheckRuns {
+		switch run.GetID() {
+		case other:
+			if run.GetApp().GetID() != 99 || run.GetStatus() != "completed" || run.GetConclusion() != "success" {
+				t.Errorf("another app's run = %s", gh.Stringify(run))
+			}
+		case mine:
+			if run.GetApp().GetID() != githubtest.DefaultAppID || run.GetStatus() != "queued" {
+				t.Errorf("the app's own run = %s", gh.Stringify(run))
+			}
+		}
+	}
+	ours, _, err := c.Checks.ListCheckRunsForRef(ctx, "acme", "gitops", headSHA, &gh.ListCheckRunsOptions{AppID: gh.Int64(githubtest.DefaultAppID)})
+	if err != nil || ours.GetTotal() != 1 || ours.CheckRuns[0].GetID() != mine {
+		t.Errorf("runs filtered by app = %s, %v", gh.Stringify(ours), err)
+	}
+}

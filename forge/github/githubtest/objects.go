@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"hash/fnv"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -206,18 +207,23 @@ func appPermissions() obj {
 	return obj{"checks": "write", "contents": "write", "issues": "write", "members": "read", "metadata": "read", "pull_requests": "write"}
 }
 
-// appObj is the integration that owns check runs.
-func (s *Server) appObj() obj {
+// appObj is the integration that owns check runs: the app the double
+// serves, or another app whose runs a test seeded.
+func (s *Server) appObj(id int64) obj {
 	created := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	slug := s.cfg.appSlug
+	if id != s.cfg.appID {
+		slug = fmt.Sprintf("app-%d", id)
+	}
 	return obj{
-		"id":           s.cfg.appID,
-		"slug":         s.cfg.appSlug,
-		"node_id":      nodeID("App", s.cfg.appID),
-		"name":         s.cfg.appSlug,
+		"id":           id,
+		"slug":         slug,
+		"node_id":      nodeID("App", id),
+		"name":         slug,
 		"description":  nil,
-		"owner":        s.userObj(s.cfg.appSlug + "-owner"),
-		"external_url": s.web("apps/%s", s.cfg.appSlug),
-		"html_url":     s.web("apps/%s", s.cfg.appSlug),
+		"owner":        s.userObj(slug + "-owner"),
+		"external_url": s.web("apps/%s", slug),
+		"html_url":     s.web("apps/%s", slug),
 		"created_at":   timestamp(created),
 		"updated_at":   timestamp(created),
 		"permissions":  appPermissions(),
@@ -232,13 +238,15 @@ func (s *Server) labelObj(r *repo, name string) obj {
 		r.labelIDs[name] = id
 	}
 	return obj{
-		"id":          id,
-		"node_id":     nodeID("Label", id),
-		"url":         s.api("repos/%s/labels/%s", r.fullName(), strings.ReplaceAll(name, " ", "%20")),
-		"name":        name,
-		"color":       "ededed",
-		"default":     false,
-		"description": nil,
+		"id":      id,
+		"node_id": nodeID("Label", id),
+		"url":     s.api("repos/%s/labels/%s", r.fullName(), url.PathEscape(name)),
+		"name":    name,
+		"color":   "ededed",
+		"default": false,
+		// GitHub sends null for a label without a description, but the
+		// description of pull-request-simple does not allow it.
+		"description": "",
 	}
 }
 
@@ -597,7 +605,7 @@ func (s *Server) checkRunObj(r *repo, cr *CheckRun) obj {
 			"annotations_url":   annotationsURL,
 		},
 		"check_suite":   obj{"id": r.id*1000 + int64(len(cr.HeadSHA))},
-		"app":           s.appObj(),
+		"app":           s.appObj(cr.AppID),
 		"pull_requests": prs,
 	}
 }

@@ -263,6 +263,48 @@ func (s *Server) AddRepo(installationID int64, owner, name, defaultBranch string
 	}
 }
 
+// ArchiveRepo marks a repository archived: it is still listed, with
+// archived set.
+func (s *Server) ArchiveRepo(repoName string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustRepo("ArchiveRepo", repoName).archived = true
+}
+
+// AddCheckRun seeds a check run, for example one of another app (AppID
+// other than the double's), and returns its ID. AppID 0 means the double's
+// app, Status "" means "completed" when Conclusion is set and "queued"
+// otherwise; the commit is created when unknown.
+func (s *Server) AddCheckRun(repoName string, cr CheckRun) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo("AddCheckRun", repoName)
+	if cr.ID == 0 {
+		cr.ID = s.newID()
+	}
+	if cr.AppID == 0 {
+		cr.AppID = s.cfg.appID
+	}
+	if cr.Status == "" {
+		cr.Status = "queued"
+		if cr.Conclusion != "" {
+			cr.Status = "completed"
+		}
+	}
+	if cr.StartedAt.IsZero() {
+		cr.StartedAt = s.now()
+	}
+	if cr.Status == "completed" && cr.CompletedAt.IsZero() {
+		cr.CompletedAt = s.now()
+	}
+	if r.commits[cr.HeadSHA] == nil {
+		r.commits[cr.HeadSHA] = &commit{Commit: Commit{SHA: cr.HeadSHA, Reason: "unsigned"}, tree: emptyTreeSHA}
+	}
+	cr.Annotations = append([]Annotation(nil), cr.Annotations...)
+	r.checkRuns = append(r.checkRuns, &cr)
+	return cr.ID
+}
+
 // AddUser fixes the numeric ID of a login; others get one on first use.
 func (s *Server) AddUser(login string, id int64) {
 	s.mu.Lock()
