@@ -475,8 +475,15 @@ func (f *Forge) Snapshot(ctx context.Context, repo forge.Repo, sha string) (*sna
 		if err != nil {
 			return nil, err
 		}
-		link, _, err := c.Repositories.GetArchiveLink(ctx, repo.Owner, repo.Name, gh.Tarball, &gh.RepositoryContentGetOptions{Ref: sha}, 0)
+		link, linkResp, err := c.Repositories.GetArchiveLink(ctx, repo.Owner, repo.Name, gh.Tarball, &gh.RepositoryContentGetOptions{Ref: sha}, 0)
 		if err != nil {
+			// GetArchiveLink reports any answer but a redirect as a bare
+			// status; classify it as other calls are (404, rate limit).
+			if linkResp != nil && linkResp.Response != nil {
+				if rerr := gh.CheckResponse(linkResp.Response); rerr != nil {
+					err = rerr
+				}
+			}
 			return nil, wrap(err, "archive link for %s at %s", repo.FullName(), short(sha))
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, link.String(), nil)

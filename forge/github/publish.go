@@ -2,9 +2,11 @@ package github
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 	"unicode/utf8"
 
@@ -224,7 +226,9 @@ func (f *Forge) RemoveLabel(ctx context.Context, repo forge.Repo, number int, la
 	if err != nil {
 		return err
 	}
-	_, err = c.Issues.RemoveLabelForIssue(ctx, repo.Owner, repo.Name, number, label)
+	// go-github puts the name into the path as it is: escape it, or a label
+	// such as "gitward/breakglass" or "priority#1" names another resource.
+	_, err = c.Issues.RemoveLabelForIssue(ctx, repo.Owner, repo.Name, number, url.PathEscape(label))
 	if err = wrap(err, "remove label %q from %s#%d", label, repo.FullName(), number); errors.Is(err, forge.ErrNotFound) {
 		return nil
 	}
@@ -303,10 +307,22 @@ func (f *Forge) CommitToBranch(ctx context.Context, repo forge.Repo, bc forge.Br
 	entries := make([]*gh.TreeEntry, 0, len(bc.Files))
 	for _, fc := range bc.Files {
 		e := &gh.TreeEntry{Path: gh.String(fc.Path), Mode: gh.String("100644"), Type: gh.String("blob")}
-		if fc.Content == nil {
+		switch {
+		case fc.Content == nil:
 			// A null SHA deletes the path; go-github sends it as JSON null.
 			e.SHA = nil
-		} else {
+		case !utf8.Valid(fc.Content):
+			// A tree entry's content is a JSON string, which cannot carry
+			// arbitrary bytes: store them as a base64 blob instead.
+			blob, _, err := c.Git.CreateBlob(ctx, repo.Owner, repo.Name, &gh.Blob{
+				Content:  gh.String(base64.StdEncoding.EncodeToString(fc.Content)),
+				Encoding: gh.String("base64"),
+			})
+			if err != nil {
+				return "", wrap(err, "write %s for %s", fc.Path, bc.Branch)
+			}
+			e.SHA = blob.SHA
+		default:
 			e.Content = gh.String(string(fc.Content))
 		}
 		entries = append(entries, e)
