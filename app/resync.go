@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/gitward/gitward/forge"
@@ -31,6 +32,9 @@ type Resync struct {
 	// of kicks (a queue overflowing) cannot turn into a stream of API
 	// calls; zero means ten seconds.
 	MinGap time.Duration
+	// Concurrency is how many repositories a pass reads at once; zero
+	// means 2.
+	Concurrency int
 
 	kick chan struct{}
 }
@@ -107,7 +111,6 @@ func (r *Resync) Run(ctx context.Context) {
 // it stops early, with ErrQueueFull, when the queue has no room, so the
 // next pass picks up the rest.
 func (r *Resync) RunOnce(ctx context.Context) (int, error) {
-	log := zerolog.Ctx(ctx)
 	if len(r.Evaluator.Checks()) == 0 {
 		r.Metrics.ResyncRuns.WithLabelValues("success").Inc()
 		r.Metrics.ResyncLast.SetToCurrentTime()
@@ -118,57 +121,53 @@ func (r *Resync) RunOnce(ctx context.Context) (int, error) {
 		r.Metrics.ResyncRuns.WithLabelValues("error").Inc()
 		return 0, fmt.Errorf("resync: %w", err)
 	}
-	queued := 0
-	var errs []error
+	workers := r.Concurrency
+	if workers < 1 {
+		workers = 2
+	}
+	var (
+		mu     sync.Mutex
+		queued int
+		errs   []error
+		full   error
+	)
+	next := make(chan forge.Repo)
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for repo := range next {
+				n, err := r.syncRepo(ctx, repo)
+				mu.Lock()
+				queued += n
+				switch {
+				case errors.Is(err, ErrQueueFull) || errors.Is(err, ErrShuttingDown):
+					full = err
+				case err != nil:
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
 	for _, repo := range repos {
-		prs, err := r.Forge.OpenPullRequests(ctx, repo)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("resync %s: %w", repo.FullName(), err))
-			continue
+		mu.Lock()
+		stop := full != nil
+		mu.Unlock()
+		if stop || ctx.Err() != nil {
+			break
 		}
-		for _, pr := range prs {
-			if ctx.Err() != nil {
-				return queued, ctx.Err()
-			}
-			key := pr.Ref.String() + "@" + pr.HeadSHA
-			if r.Pool.Pending(key) {
-				continue
-			}
-			runs, err := r.Forge.CheckRuns(ctx, repo, pr.HeadSHA)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("resync %s: %w", pr.Ref, err))
-				continue
-			}
-			need, why := r.Evaluator.NeedsEvaluation(pr, runs)
-			if !need {
-				continue
-			}
-			ref := pr.Ref
-			prlog := log.With().
-				Str(githubapp.LogKeyRepositoryOwner, repo.Owner).
-				Str(githubapp.LogKeyRepositoryName, repo.Name).
-				Int(githubapp.LogKeyPRNum, ref.Number).
-				Int64(githubapp.LogKeyInstallationID, repo.InstallationID).
-				Logger()
-			err = r.Pool.Submit(prlog.WithContext(context.Background()), Job{
-				Kind: "resync",
-				Key:  key,
-				Run: func(ctx context.Context) error {
-					return r.Evaluator.Evaluate(ctx, r.Forge, ref)
-				},
-			})
-			if errors.Is(err, ErrQueueFull) || errors.Is(err, ErrShuttingDown) {
-				r.Metrics.ResyncRuns.WithLabelValues("cut_short").Inc()
-				return queued, fmt.Errorf("resync: %w after queueing %d evaluations", err, queued)
-			}
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			prlog.Info().Str("reason", why).Msg("Resync queued an evaluation")
-			r.Metrics.ResyncQueued.Inc()
-			queued++
-		}
+		next <- repo
+	}
+	close(next)
+	wg.Wait()
+	if full != nil {
+		r.Metrics.ResyncRuns.WithLabelValues("cut_short").Inc()
+		return queued, fmt.Errorf("resync: %w after queueing %d evaluations", full, queued)
+	}
+	if err := ctx.Err(); err != nil {
+		return queued, err
 	}
 	if err := errors.Join(errs...); err != nil {
 		r.Metrics.ResyncRuns.WithLabelValues("error").Inc()
@@ -177,4 +176,55 @@ func (r *Resync) RunOnce(ctx context.Context) (int, error) {
 	r.Metrics.ResyncRuns.WithLabelValues("success").Inc()
 	r.Metrics.ResyncLast.SetToCurrentTime()
 	return queued, nil
+}
+
+// syncRepo queues evaluations for one repository's open pull requests whose
+// checks are missing or stale. It stops at the first refusal by the pool.
+func (r *Resync) syncRepo(ctx context.Context, repo forge.Repo) (int, error) {
+	log := zerolog.Ctx(ctx)
+	prs, err := r.Forge.OpenPullRequests(ctx, repo)
+	if err != nil {
+		return 0, fmt.Errorf("resync %s: %w", repo.FullName(), err)
+	}
+	queued := 0
+	var errs []error
+	for _, pr := range prs {
+		if ctx.Err() != nil {
+			return queued, ctx.Err()
+		}
+		key := pr.Ref.String() + "@" + pr.HeadSHA
+		if r.Pool.Pending(key) {
+			continue
+		}
+		runs, err := r.Forge.CheckRuns(ctx, repo, pr.HeadSHA)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("resync %s: %w", pr.Ref, err))
+			continue
+		}
+		need, why := r.Evaluator.NeedsEvaluation(pr, runs)
+		if !need {
+			continue
+		}
+		ref := pr.Ref
+		prlog := log.With().
+			Str(githubapp.LogKeyRepositoryOwner, repo.Owner).
+			Str(githubapp.LogKeyRepositoryName, repo.Name).
+			Int(githubapp.LogKeyPRNum, ref.Number).
+			Int64(githubapp.LogKeyInstallationID, repo.InstallationID).
+			Logger()
+		err = r.Pool.Submit(prlog.WithContext(context.Background()), Job{
+			Kind: "resync",
+			Key:  key,
+			Run: func(ctx context.Context) error {
+				return r.Evaluator.Evaluate(ctx, r.Forge, ref)
+			},
+		})
+		if err != nil {
+			return queued, err
+		}
+		prlog.Info().Str("reason", why).Msg("Resync queued an evaluation")
+		r.Metrics.ResyncQueued.Inc()
+		queued++
+	}
+	return queued, errors.Join(errs...)
 }

@@ -17,7 +17,6 @@ import (
 	ghforge "github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/snapshot"
 	"github.com/gitward/gitward/handlers"
-	"github.com/gregjones/httpcache"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 )
@@ -30,9 +29,13 @@ var Version = "dev"
 type Options struct {
 	// Address to listen on, such as ":8080".
 	Address string
-	// ReadTimeout and WriteTimeout bound one HTTP request.
-	ReadTimeout  time.Duration
-	WriteTimeout time.Duration
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
+	// one HTTP request and an idle connection; zero means the defaults of
+	// config.Server.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
 	// ShutdownGrace is how long shutdown waits for in-flight work.
 	ShutdownGrace time.Duration
 	// MaxWebhookBytes caps a webhook body; zero means GitHub's 25 MB.
@@ -50,12 +53,18 @@ type Options struct {
 	GitHubTimeout time.Duration
 	// GitHubTransport, when set, replaces the HTTP transport to GitHub.
 	GitHubTransport http.RoundTripper
+	// GitHubCacheBytes bounds the in-memory cache of GitHub responses;
+	// zero means 50 MiB.
+	GitHubCacheBytes int64
 
 	Workers   int
 	QueueSize int
 	// ResyncInterval between resync passes; zero disables the timer (kicks
 	// still run passes).
 	ResyncInterval time.Duration
+	// ResyncConcurrency is how many repositories a resync pass reads at
+	// once; zero means 2.
+	ResyncConcurrency int
 	// StaleAfter is how long a check may stay unfinished before the resync
 	// loop evaluates its pull request again.
 	StaleAfter time.Duration
@@ -102,16 +111,28 @@ func New(opts Options) (*Server, error) {
 	if opts.ShutdownGrace == 0 {
 		opts.ShutdownGrace = 30 * time.Second
 	}
+	if opts.ReadHeaderTimeout == 0 {
+		opts.ReadHeaderTimeout = 10 * time.Second
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = 2 * time.Minute
+	}
+	if opts.GitHubCacheBytes == 0 {
+		opts.GitHubCacheBytes = 50 << 20
+	}
 	s := &Server{opts: opts, log: opts.Logger, metrics: NewMetrics()}
 
 	cfg := githubapp.Config{WebURL: opts.GitHubWebURL, V3APIURL: opts.GitHubV3APIURL, V4APIURL: opts.GitHubV4APIURL}
 	cfg.App.IntegrationID = opts.GitHubAppID
 	cfg.App.PrivateKey = string(opts.GitHubPrivateKey)
 	cfg.App.WebhookSecret = string(opts.GitHubWebhookSecret)
+	// One byte budget for cached GitHub responses, with a separate view
+	// per client (and so per installation).
+	httpCache := newBoundedCache(opts.GitHubCacheBytes)
 	clientOpts := []githubapp.ClientOption{
 		githubapp.WithClientUserAgent("gitward/" + Version),
 		githubapp.WithClientTimeout(opts.GitHubTimeout),
-		githubapp.WithClientCaching(false, func() httpcache.Cache { return httpcache.NewMemoryCache() }),
+		githubapp.WithClientCaching(false, httpCache.view),
 		githubapp.WithClientMiddleware(s.metrics.GitHubMiddleware()),
 	}
 	if opts.GitHubTransport != nil {
@@ -147,6 +168,7 @@ func New(opts Options) (*Server, error) {
 		}
 	})
 	resync = NewResync(s.forge, evaluator, s.pool, s.metrics, opts.ResyncInterval)
+	resync.Concurrency = opts.ResyncConcurrency
 	s.resync = resync
 
 	eventHandlers := []githubapp.EventHandler{
@@ -216,8 +238,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadTimeout:       s.opts.ReadTimeout,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
 		WriteTimeout:      s.opts.WriteTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return s.log.WithContext(context.Background()) },
 	}
 	runCtx, stopLoops := context.WithCancel(s.log.WithContext(context.Background()))

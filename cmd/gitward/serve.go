@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newServeCommand() *cobra.Command {
+func newServeCommand(env config.LookupEnv) *cobra.Command {
 	var path string
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -31,7 +31,7 @@ environment. An invalid config stops gitward with exit code 2 and a message
 naming the key and line.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.LoadServer(path, os.LookupEnv)
+			cfg, err := config.LoadServer(path, env)
 			if err != nil {
 				return exitCode(2, fmt.Errorf("invalid server config:\n%w", err))
 			}
@@ -71,7 +71,9 @@ func serverOptions(cfg *config.Server, log zerolog.Logger) (app.Options, error) 
 	}
 	return app.Options{
 		Address:             cfg.HTTP.Address,
+		ReadHeaderTimeout:   time.Duration(cfg.HTTP.ReadHeaderTimeout),
 		ReadTimeout:         time.Duration(cfg.HTTP.ReadTimeout),
+		IdleTimeout:         time.Duration(cfg.HTTP.IdleTimeout),
 		WriteTimeout:        time.Duration(cfg.HTTP.WriteTimeout),
 		ShutdownGrace:       time.Duration(cfg.HTTP.ShutdownGracePeriod),
 		MaxWebhookBytes:     int64(cfg.HTTP.MaxWebhookBody),
@@ -81,9 +83,11 @@ func serverOptions(cfg *config.Server, log zerolog.Logger) (app.Options, error) 
 		GitHubWebURL:        cfg.GitHub.WebURL,
 		GitHubV3APIURL:      cfg.GitHub.V3APIURL,
 		GitHubV4APIURL:      cfg.GitHub.V4APIURL,
+		GitHubCacheBytes:    int64(cfg.GitHub.HTTPCacheSize),
 		Workers:             cfg.Workers.Count,
 		QueueSize:           cfg.Workers.QueueSize,
 		ResyncInterval:      time.Duration(cfg.Resync.Interval),
+		ResyncConcurrency:   cfg.Resync.RepoConcurrency,
 		SnapshotDir:         dir,
 		SnapshotMaxBytes:    int64(cfg.Snapshots.CacheSize),
 		SnapshotLimits: snapshot.Limits{
