@@ -54,7 +54,7 @@ type Options struct {
 	// GitHubTransport, when set, replaces the HTTP transport to GitHub.
 	GitHubTransport http.RoundTripper
 	// GitHubCacheBytes bounds the in-memory cache of GitHub responses;
-	// zero means 50 MiB.
+	// zero means 50 MiB, a negative value turns caching off.
 	GitHubCacheBytes int64
 
 	Workers   int
@@ -132,8 +132,10 @@ func New(opts Options) (*Server, error) {
 	clientOpts := []githubapp.ClientOption{
 		githubapp.WithClientUserAgent("gitward/" + Version),
 		githubapp.WithClientTimeout(opts.GitHubTimeout),
-		githubapp.WithClientCaching(false, httpCache.view),
 		githubapp.WithClientMiddleware(s.metrics.GitHubMiddleware()),
+	}
+	if opts.GitHubCacheBytes > 0 {
+		clientOpts = append(clientOpts, githubapp.WithClientCaching(false, httpCache.view))
 	}
 	if opts.GitHubTransport != nil {
 		clientOpts = append(clientOpts, githubapp.WithTransport(opts.GitHubTransport))

@@ -83,7 +83,7 @@ func serverOptions(cfg *config.Server, log zerolog.Logger) (app.Options, error) 
 		GitHubWebURL:        cfg.GitHub.WebURL,
 		GitHubV3APIURL:      cfg.GitHub.V3APIURL,
 		GitHubV4APIURL:      cfg.GitHub.V4APIURL,
-		GitHubCacheBytes:    int64(cfg.GitHub.HTTPCacheSize),
+		GitHubCacheBytes:    cacheBytes(cfg.GitHub.HTTPCacheSize),
 		Workers:             cfg.Workers.Count,
 		QueueSize:           cfg.Workers.QueueSize,
 		ResyncInterval:      time.Duration(cfg.Resync.Interval),
@@ -97,6 +97,15 @@ func serverOptions(cfg *config.Server, log zerolog.Logger) (app.Options, error) 
 		},
 		Logger: log,
 	}, nil
+}
+
+// cacheBytes maps the config's cache size, where 0 turns caching off, onto
+// the app's, where 0 means the default and a negative value turns it off.
+func cacheBytes(n config.ByteSize) int64 {
+	if n == 0 {
+		return -1
+	}
+	return int64(n)
 }
 
 // newLogger returns a zerolog logger in the configured format and level.
