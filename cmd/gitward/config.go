@@ -8,10 +8,14 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newConfigCommand() *cobra.Command {
+func newConfigCommand(env config.LookupEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Check and describe gitward's configuration files",
+		// Without Args and RunE, cobra shows help and exits 0 for a
+		// mistyped subcommand such as "config valdate".
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	var server bool
 	validate := &cobra.Command{
@@ -21,7 +25,7 @@ func newConfigCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
 			if server {
-				if _, err := config.LoadServer(path, os.LookupEnv); err != nil {
+				if _, err := config.LoadServer(path, env); err != nil {
 					return exitCode(2, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: valid server config\n", path)

@@ -6,10 +6,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
+	"github.com/gitward/gitward/config"
 	"github.com/spf13/cobra"
 )
 
@@ -31,18 +34,22 @@ func exitCode(code int, err error) error {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(context.Background(), os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr))
 }
 
-// run executes one command line and returns the process exit code.
-func run(args []string) int {
-	root := newRootCommand()
+// run executes one command line and returns the process exit code. Commands
+// read GITWARD_* variables through env and write to stdout and stderr; serve
+// stops when ctx ends, as on SIGINT or SIGTERM.
+func run(ctx context.Context, args []string, env config.LookupEnv, stdout, stderr io.Writer) int {
+	root := newRootCommand(env)
 	root.SetArgs(args)
-	err := root.Execute()
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(root.ErrOrStderr(), "gitward:", err)
+	fmt.Fprintln(stderr, "gitward:", err)
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -50,7 +57,7 @@ func run(args []string) int {
 	return 2
 }
 
-func newRootCommand() *cobra.Command {
+func newRootCommand(env config.LookupEnv) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "gitward",
 		Short:         "Change control for GitOps repositories",
@@ -58,6 +65,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newConfigCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(env), newConfigCommand(env), newVersionCommand())
 	return root
 }
