@@ -108,7 +108,9 @@ func (h *githubWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	r = r.Clone(log.WithContext(r.Context()))
+	// The dispatcher adds the event and delivery keys to the request's
+	// logger itself.
+	r = r.Clone(r.Context())
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	h.dispatcher.ServeHTTP(w, r)

@@ -176,7 +176,8 @@ type Workers struct {
 
 // Resync is the periodic re-evaluation of open pull requests.
 type Resync struct {
-	// Interval between resyncs; 0 turns resync off.
+	// Interval between resyncs; 0 turns the timer off (a pass still runs
+	// at start and when the work queue overflows).
 	Interval Duration `yaml:"interval" json:"interval" default:"5m" min:"10s" zero:"off" env:"GITWARD_RESYNC_INTERVAL"`
 	// RepoConcurrency is how many pull requests of one repository are
 	// re-evaluated at once.

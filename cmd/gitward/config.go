@@ -26,7 +26,7 @@ func newConfigCommand(env config.LookupEnv) *cobra.Command {
 			path := args[0]
 			if server {
 				if _, err := config.LoadServer(path, env); err != nil {
-					return exitCode(2, err)
+					return exitCode(2, fmt.Errorf("invalid server config:\n%w", err))
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: valid server config\n", path)
 				return nil
@@ -58,6 +58,24 @@ func newConfigCommand(env config.LookupEnv) *cobra.Command {
 		},
 	}
 	schema.Flags().BoolVar(&schemaServer, "server", false, "print the server config's schema")
-	cmd.AddCommand(validate, schema)
+	envCmd := &cobra.Command{
+		Use:   "env",
+		Short: "List the GITWARD_* environment variables and the server config keys they set",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := cmd.OutOrStdout()
+			for _, v := range config.EnvVars() {
+				note := ""
+				if v.Secret {
+					note = "  (secret value; never printed)"
+				}
+				if _, err := fmt.Fprintf(w, "%-42s %s%s\n", v.Name, v.Key, note); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(validate, schema, envCmd)
 	return cmd
 }

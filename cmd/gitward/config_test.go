@@ -207,3 +207,15 @@ func TestConfigSchemaPrintsAJSONSchema(t *testing.T) {
 		})
 	}
 }
+
+func TestConfigEnvListsEveryVariable(t *testing.T) {
+	r := gitward(t, nil, "config", "env")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"GITWARD_WORKERS", "workers.count", "GITWARD_GITHUB_WEBHOOK_SECRET", "never printed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("config env output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
