@@ -119,6 +119,9 @@ func (e *Evaluator) Checks() []string {
 // forge errors that prevent publishing any verdict are returned.
 func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef) error {
 	log := zerolog.Ctx(ctx)
+	if len(e.Capabilities) == 0 {
+		return nil
+	}
 	defer e.running.lock(ref.Repo.String() + "#" + strconv.Itoa(ref.Number))()
 	pr, err := f.PullRequest(ctx, ref)
 	if err != nil {
@@ -126,9 +129,6 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 	}
 	if pr.State != forge.PROpen {
 		log.Debug().Str("state", string(pr.State)).Msg("Pull request is not open; nothing to evaluate")
-		return nil
-	}
-	if len(e.Capabilities) == 0 {
 		return nil
 	}
 	runs, err := f.CheckRuns(ctx, ref.Repo, pr.HeadSHA)
