@@ -111,8 +111,20 @@ func cutAtLine(s string, max int) string {
 		}
 	}
 	cut := s[:end]
-	if strings.Count(cut, "```")%2 == 1 {
+	if openFence(cut) {
 		cut += "```\n"
 	}
 	return cut
+}
+
+// openFence reports whether text ends inside a ``` code block: fences are
+// lines that start with three backticks.
+func openFence(text string) bool {
+	open := false
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "```") {
+			open = !open
+		}
+	}
+	return open
 }

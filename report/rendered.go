@@ -1,0 +1,240 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gitward/gitward/render/objects"
+)
+
+// RenderedDiff is what the rendered-diff comment and the gitward/diff check
+// report: how each affected app's rendered manifests change.
+type RenderedDiff struct {
+	BaseSHA string
+	HeadSHA string
+	Apps    []AppDiff
+}
+
+// AppDiff is one affected app.
+type AppDiff struct {
+	// Name and Path identify the app (its kustomization directory).
+	Name string
+	Path string
+	// New and Deleted mark an app that exists at only one side.
+	New     bool
+	Deleted bool
+	// Diff is the object-level change; nil when a render failed.
+	Diff *objects.AppDiff
+	// Failure explains a render or diff that failed; it is shown as is, so
+	// it must hold no secret values (render errors name files, not data).
+	Failure string
+	// FailedAt is "base" or "head" for a failed render.
+	FailedAt string
+	// FailureFile and FailureLine locate the failure in the repository when
+	// it is known (a YAML error, a missing file); the app's kustomization
+	// otherwise.
+	FailureFile string
+	FailureLine int
+}
+
+// Failed reports whether the app could not be rendered or diffed.
+func (a AppDiff) Failed() bool { return a.Failure != "" }
+
+// RenderedDiffHeading starts the rendered-diff comment.
+const RenderedDiffHeading = "## gitward · rendered diff\n\n"
+
+// RenderedDiffComment lays out the comment: a summary table, then one
+// collapsible section per app holding its object diffs. Pass the result to
+// Split.
+func RenderedDiffComment(d RenderedDiff) (header string, sections []Section) {
+	var h strings.Builder
+	h.WriteString(RenderedDiffHeading)
+	fmt.Fprintf(&h, "Base `%s` → head `%s`", short(d.BaseSHA), short(d.HeadSHA))
+	if len(d.Apps) == 0 {
+		h.WriteString(": no app renders differently.\n")
+		return h.String(), nil
+	}
+	changed, failed, same := 0, 0, 0
+	for _, a := range d.Apps {
+		switch {
+		case a.Failed():
+			failed++
+		case a.Diff != nil && len(a.Diff.Objects) > 0:
+			changed++
+		default:
+			same++
+		}
+	}
+	var what []string
+	if changed > 0 {
+		what = append(what, fmt.Sprintf("%d %s", changed, verb(changed, "changes", "change")))
+	}
+	if failed > 0 {
+		what = append(what, fmt.Sprintf("%d %s to render", failed, verb(failed, "fails", "fail")))
+	}
+	if same > 0 {
+		what = append(what, fmt.Sprintf("%d %s identically", same, verb(same, "renders", "render")))
+	}
+	fmt.Fprintf(&h, " · %s affected: %s.\n\n", plural(len(d.Apps), "app"), strings.Join(what, ", "))
+	h.WriteString("| App | Added | Changed | Removed | Lines |\n|---|---:|---:|---:|---|\n")
+	for _, a := range d.Apps {
+		name := "`" + mdEscape(a.Name) + "`"
+		switch {
+		case a.New:
+			name += " (new)"
+		case a.Deleted:
+			name += " (deleted)"
+		}
+		switch {
+		case a.Failed():
+			fmt.Fprintf(&h, "| %s | ❌ render failed at %s | | | |\n", name, a.FailedAt)
+		case a.Diff == nil || len(a.Diff.Objects) == 0:
+			fmt.Fprintf(&h, "| %s | 0 | 0 | 0 | no change |\n", name)
+		default:
+			fmt.Fprintf(&h, "| %s | %d | %d | %d | +%d −%d |\n", name, a.Diff.Added, a.Diff.Changed, a.Diff.Removed, a.Diff.LinesAdded, a.Diff.LinesRemoved)
+		}
+	}
+	h.WriteString("\n")
+
+	for _, a := range d.Apps {
+		group := a.Path
+		if group == "" {
+			group = a.Name
+		}
+		open := func(summary string) string {
+			return fmt.Sprintf("<details><summary><b>%s</b> — %s</summary>\n\n", htmlEscape(a.Name), summary)
+		}
+		const closeTag = "</details>\n\n"
+		switch {
+		case a.Failed():
+			sections = append(sections, Section{
+				Group: group, GroupHeader: open("render failed at " + a.FailedAt), GroupFooter: closeTag,
+				Text: fence("text", a.Failure),
+			})
+		case a.Diff == nil || len(a.Diff.Objects) == 0:
+			sections = append(sections, Section{
+				Group: group, GroupHeader: open("no change"), GroupFooter: closeTag,
+				Text: "The change touches files this app reads, but its rendered manifests are identical.\n\n",
+			})
+		default:
+			summary := counts(a.Diff)
+			for _, o := range a.Diff.Objects {
+				sections = append(sections, Section{
+					Group: group, GroupHeader: open(summary), GroupFooter: closeTag,
+					Text: objectText(o),
+				})
+			}
+		}
+	}
+	return h.String(), sections
+}
+
+// objectText renders one object's change: a heading, notes about what the
+// diff does not show, and the diff itself.
+func objectText(o objects.ObjectChange) string {
+	var b strings.Builder
+	icon := map[objects.Action]string{objects.Added: "➕", objects.Removed: "➖", objects.Changed: "✏️"}[o.Action]
+	ns := ""
+	if o.ID.Namespace != "" {
+		ns = o.ID.Namespace + "/"
+	}
+	fmt.Fprintf(&b, "%s **%s** `%s%s` %s (+%d −%d)\n\n", icon, mdEscape(o.ID.Kind), mdEscape(ns), mdEscape(o.ID.Name), o.Action, o.LinesAdded, o.LinesRemoved)
+	if s := o.Secret; s != nil {
+		var parts []string
+		if len(s.Added) > 0 {
+			parts = append(parts, "added "+codeList(s.Added))
+		}
+		if len(s.Changed) > 0 {
+			parts = append(parts, "changed "+codeList(s.Changed))
+		}
+		if len(s.Removed) > 0 {
+			parts = append(parts, "removed "+codeList(s.Removed))
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(&b, "🔒 Hidden values: %s.\n\n", strings.Join(parts, "; "))
+		}
+	}
+	for _, n := range o.Notes {
+		fmt.Fprintf(&b, "> %s\n", n)
+	}
+	if len(o.Notes) > 0 {
+		b.WriteString("\n")
+	}
+	if o.Unified != "" {
+		b.WriteString(fence("diff", o.Unified))
+	}
+	return b.String()
+}
+
+// fence wraps text in a code block. Every line of a unified diff starts
+// with a marker character, so no line of it can close the fence; error
+// text is indented for the same reason.
+func fence(lang, text string) string {
+	if lang != "diff" {
+		lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(strings.TrimSpace(l), "```") {
+				lines[i] = " " + l
+			}
+		}
+		text = strings.Join(lines, "\n")
+	}
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	return "```" + lang + "\n" + text + "```\n\n"
+}
+
+func counts(d *objects.AppDiff) string {
+	var parts []string
+	if d.Added > 0 {
+		parts = append(parts, fmt.Sprintf("%d added", d.Added))
+	}
+	if d.Changed > 0 {
+		parts = append(parts, fmt.Sprintf("%d changed", d.Changed))
+	}
+	if d.Removed > 0 {
+		parts = append(parts, fmt.Sprintf("%d removed", d.Removed))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func codeList(keys []string) string {
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = "`" + mdEscape(k) + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// verb picks the singular or plural form for a count.
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// mdEscape keeps names from breaking tables and code spans.
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", "\\|", "`", "'", "\n", " ").Replace(s)
+}
+
+// htmlEscape keeps names from breaking the <summary> element.
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
