@@ -12,7 +12,7 @@ import (
 // maxNodes bounds the size of one normalised object, so that a stream of
 // nested aliases cannot expand without limit. A 50,000-line object has
 // about 150,000 nodes.
-const maxNodes = 2_000_000
+const maxNodes = 1_000_000
 
 // normalize returns a canonical copy of the object, the form both sides are
 // compared and rendered in:
@@ -27,6 +27,15 @@ const maxNodes = 2_000_000
 //     API server does (unless the Secret is SOPS-encrypted, where the values
 //     are ciphertext).
 func normalize(o Object) (*yaml.Node, error) {
+	s := sizer{doc: o.Doc, memo: map[*yaml.Node]int{}, inside: map[*yaml.Node]bool{}}
+	size, err := s.size(o.node)
+	if err != nil {
+		return nil, err
+	}
+	if size > maxNodes {
+		return nil, &Error{Doc: o.Doc, Line: o.Line, Msg: fmt.Sprintf(
+			"object is larger than %d YAML nodes once aliases are expanded", maxNodes)}
+	}
 	c := copier{doc: o.Doc}
 	n, err := c.copy(o.node, nil)
 	if err != nil {
@@ -44,22 +53,53 @@ func normalize(o Object) (*yaml.Node, error) {
 	return n, nil
 }
 
-type copier struct {
-	doc   int
-	nodes int
+// sizer counts the nodes of a tree with its aliases expanded, without
+// expanding them: each anchored node is counted once and remembered. It
+// refuses an alias inside the node it refers to.
+type sizer struct {
+	doc    int
+	memo   map[*yaml.Node]int
+	inside map[*yaml.Node]bool
 }
+
+func (s *sizer) size(n *yaml.Node) (int, error) {
+	if n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			return 0, &Error{Doc: s.doc, Line: n.Line, Msg: "alias without anchor"}
+		}
+		if s.inside[n.Alias] {
+			return 0, &Error{Doc: s.doc, Line: n.Line, Msg: "an alias refers to the anchor that contains it"}
+		}
+		return s.size(n.Alias)
+	}
+	if v, ok := s.memo[n]; ok {
+		return v, nil
+	}
+	s.inside[n] = true
+	total := 1
+	for _, c := range n.Content {
+		v, err := s.size(c)
+		if err != nil {
+			return 0, err
+		}
+		total += v
+		if total > maxNodes {
+			total = maxNodes + 1 // enough to refuse; keeps the sum from overflowing
+		}
+	}
+	delete(s.inside, n)
+	if n.Anchor != "" {
+		s.memo[n] = total
+	}
+	return total, nil
+}
+
+// copier makes the normalised copy; sizer has ruled out cycles and bombs.
+type copier struct{ doc int }
 
 func (c *copier) copy(n *yaml.Node, path []string) (*yaml.Node, error) {
 	for n.Kind == yaml.AliasNode {
-		if n.Alias == nil {
-			return nil, &Error{Doc: c.doc, Line: n.Line, Msg: "alias without anchor"}
-		}
 		n = n.Alias
-	}
-	c.nodes++
-	if c.nodes > maxNodes {
-		return nil, &Error{Doc: c.doc, Line: n.Line, Msg: fmt.Sprintf(
-			"object is larger than %d YAML nodes once aliases are expanded", maxNodes)}
 	}
 	out := &yaml.Node{Kind: n.Kind, Line: n.Line, Column: n.Column}
 	switch n.Kind {
@@ -210,12 +250,19 @@ func foldStringData(obj *yaml.Node) {
 			data = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 			set(obj, "data", data)
 		}
-		s := v.Value
-		if isNull(v) {
-			s = ""
+		b := []byte(v.Value)
+		switch v.Tag {
+		case "!!null":
+			b = nil
+		case "!!binary":
+			// YAML's way to write bytes that are not UTF-8, which is what
+			// JSON conversion on the way to the API server decodes it to.
+			if d, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v.Value), "")); err == nil {
+				b = d
+			}
 		}
 		set(data, k.Value, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str",
-			Value: base64.StdEncoding.EncodeToString([]byte(s)), Line: v.Line})
+			Value: base64.StdEncoding.EncodeToString(b), Line: v.Line})
 	}
 	if len(rest) == 0 {
 		remove(obj, "stringData")

@@ -114,7 +114,10 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var (
+	yamlLine   = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	anchorName = regexp.MustCompile(`(unknown )?anchor '.*' (referenced|value contains itself)`)
+)
 
 // Parse reads a YAML stream into objects, in stream order. Empty documents
 // are skipped. Every object must be a mapping with apiVersion, kind and
@@ -162,6 +165,14 @@ func Parse(stream []byte) ([]Object, error) {
 // stream; its messages describe syntax, not content.
 func yamlError(doc int, err error) error {
 	msg := err.Error()
+	// The only decoder messages that quote the input name an anchor; an
+	// anchor's name is written by whoever wrote the document, so it goes.
+	switch {
+	case strings.Contains(msg, "unknown anchor"):
+		msg = anchorName.ReplaceAllString(msg, "an alias refers to an anchor that is not defined")
+	case strings.Contains(msg, "value contains itself"):
+		msg = anchorName.ReplaceAllString(msg, "an anchor's value contains itself")
+	}
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &Error{Doc: doc, Line: line, Msg: "invalid YAML: " + m[2]}

@@ -265,8 +265,9 @@ type SecretFinding struct {
 // plaintext: a Secret (kind Secret, any group) whose data or stringData has a
 // non-empty value that is not SOPS ciphertext. SealedSecrets,
 // ExternalSecrets and SOPS-encrypted Secrets pass; a SOPS file that leaves a
-// data key unencrypted does not. A stream that does not parse is an error, so
-// that the rule fails closed.
+// data key unencrypted does not. Empty values hold nothing and do not count.
+// A stream that does not parse, or a Secret that names a key twice, is an
+// error, so that the rule fails closed.
 func PlaintextSecrets(stream []byte) ([]SecretFinding, error) {
 	objs, err := Parse(stream)
 	if err != nil {
@@ -277,9 +278,13 @@ func PlaintextSecrets(stream []byte) ([]SecretFinding, error) {
 		if o.ID.Kind != "Secret" {
 			continue
 		}
+		n, err := normalize(o)
+		if err != nil {
+			return nil, err
+		}
 		keys := map[string]bool{}
 		for _, field := range []string{"data", "stringData"} {
-			m := lookup(o.node, field)
+			m := lookup(n, field)
 			switch {
 			case m == nil || isNull(m):
 			case m.Kind != yaml.MappingNode:
@@ -306,9 +311,6 @@ func PlaintextSecrets(stream []byte) ([]SecretFinding, error) {
 }
 
 func plaintext(v *yaml.Node) bool {
-	for v.Kind == yaml.AliasNode && v.Alias != nil {
-		v = v.Alias
-	}
 	if v.Kind != yaml.ScalarNode {
 		return true
 	}
