@@ -11,8 +11,11 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/app"
+	"github.com/gitward/gitward/capability/diff"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge/snapshot"
+	"github.com/gitward/gitward/handlers"
+	"github.com/gitward/gitward/render"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 )
@@ -94,6 +97,9 @@ func serverOptions(cfg *config.Server, log zerolog.Logger) (app.Options, error) 
 			MaxBytes:     int64(cfg.Snapshots.MaxSize),
 			MaxFiles:     cfg.Snapshots.MaxFiles,
 			MaxFileBytes: int64(cfg.Snapshots.MaxFileSize),
+		},
+		Capabilities: []handlers.Capability{
+			diff.New(&diff.Engine{Renderer: render.NewRenderer(render.OptionsFrom(cfg.Render))}),
 		},
 		Logger: log,
 	}, nil

@@ -1,0 +1,148 @@
+// Package diff is gitward's rendered-diff capability: it renders the apps a
+// pull request affects at its base and head commits and reports, per
+// object, how the rendered manifests change — as one sticky comment and the
+// gitward/diff check run. The Engine is shared with the CLI's preview.
+package diff
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"sync"
+
+	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/render"
+	"github.com/gitward/gitward/render/objects"
+	"github.com/gitward/gitward/render/textdiff"
+	"github.com/gitward/gitward/report"
+)
+
+// Engine renders and diffs the apps one change affects.
+type Engine struct {
+	Renderer *render.Renderer
+}
+
+// Side is one commit's tree.
+type Side struct {
+	SHA string
+	// FS is the repository tree at SHA, such as a snapshot's FS().
+	FS fs.FS
+}
+
+// LineDiff is the line diff used for objects: git's changed lines at git's
+// speed, in gotextdiff's unified format.
+func LineDiff(fromName, toName, a, b string) (string, int, int) {
+	u := textdiff.Diff(fromName, toName, a, b, textdiff.DefaultContext)
+	if len(u.Hunks) == 0 {
+		return "", 0, 0
+	}
+	return u.String(), u.Added, u.Removed
+}
+
+// Run finds the apps the changed files affect, renders each at base and
+// head, and diffs their objects. cfg is the policy read at the base commit;
+// it decides app discovery on both sides. An error means the trees could
+// not be read at all; a render that fails is reported in its app.
+func (e *Engine) Run(ctx context.Context, cfg *config.Repo, base, head Side, changed []forge.ChangedFile) (report.RenderedDiff, error) {
+	out := report.RenderedDiff{BaseSHA: base.SHA, HeadSHA: head.SHA}
+	baseApps, err := render.Discover(base.FS, cfg)
+	if err != nil {
+		return out, fmt.Errorf("find apps at base %s: %w", short(base.SHA), err)
+	}
+	headApps, err := render.Discover(head.FS, cfg)
+	if err != nil {
+		return out, fmt.Errorf("find apps at head %s: %w", short(head.SHA), err)
+	}
+	baseGraph := render.BuildGraph(render.NewTree(base.FS), baseApps)
+	headGraph := render.BuildGraph(render.NewTree(head.FS), headApps)
+
+	var paths []string
+	for _, f := range changed {
+		paths = append(paths, f.Path)
+		if f.PreviousPath != "" {
+			paths = append(paths, f.PreviousPath)
+		}
+	}
+	targets := render.Plan(baseGraph, headGraph, paths)
+	out.Apps = make([]report.AppDiff, len(targets))
+	var wg sync.WaitGroup
+	errs := make([]error, len(targets))
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out.Apps[i], errs[i] = e.app(ctx, t, baseGraph, headGraph)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// app renders and diffs one target.
+func (e *Engine) app(ctx context.Context, t render.Target, baseGraph, headGraph *render.Graph) (report.AppDiff, error) {
+	a := report.AppDiff{Name: t.App.Name, Path: t.App.Path, New: !t.AtBase, Deleted: !t.AtHead}
+	var baseYAML, headYAML []byte
+	if t.AtHead {
+		res, err := e.Renderer.Render(ctx, headGraph, t.App)
+		if err != nil {
+			return a, err
+		}
+		if res.Err != nil {
+			failed(&a, "head", res.Err)
+			return a, nil
+		}
+		headYAML = res.YAML
+	}
+	if t.AtBase {
+		res, err := e.Renderer.Render(ctx, baseGraph, t.App)
+		if err != nil {
+			return a, err
+		}
+		if res.Err != nil {
+			failed(&a, "base", res.Err)
+			return a, nil
+		}
+		baseYAML = res.YAML
+	}
+	// Parse each side on its own first, so a malformed stream is blamed
+	// on the side it comes from.
+	if _, err := objects.Parse(headYAML); err != nil {
+		a.Failure, a.FailedAt = "the rendered output cannot be read: "+err.Error(), "head"
+		return a, nil
+	}
+	if _, err := objects.Parse(baseYAML); err != nil {
+		a.Failure, a.FailedAt = "the rendered output cannot be read: "+err.Error(), "base"
+		return a, nil
+	}
+	d, err := objects.Diff(baseYAML, headYAML, objects.Options{LineDiffer: LineDiff})
+	if err != nil {
+		a.Failure, a.FailedAt = err.Error(), "head"
+		return a, nil
+	}
+	a.Diff = d
+	return a, nil
+}
+
+// failed records a render failure and where it points in the repository.
+func failed(a *report.AppDiff, side string, err error) {
+	a.Failure, a.FailedAt = err.Error(), side
+	for _, p := range render.Problems(err) {
+		if p.File != "" {
+			a.FailureFile, a.FailureLine = p.File, p.Line
+			return
+		}
+	}
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
