@@ -166,14 +166,14 @@ func diffObject(base, head *Object, differ LineDiffer) (*ObjectChange, error) {
 		r := clone(bn)
 		redact(r, nil, cls)
 		if a, err = encode(r); err != nil {
-			return nil, fmt.Errorf("base render: document %d: %w", base.Doc, encodeError(err))
+			return nil, renderError("base", base)
 		}
 	}
 	if hn != nil {
 		r := clone(hn)
 		redact(r, bn, cls)
 		if b, err = encode(r); err != nil {
-			return nil, fmt.Errorf("head render: document %d: %w", head.Doc, encodeError(err))
+			return nil, renderError("head", head)
 		}
 	}
 	c.Unified, c.LinesAdded, c.LinesRemoved = differ("a/"+from.String(), "b/"+to.String(), a, b)
@@ -197,10 +197,11 @@ func diffObject(base, head *Object, differ LineDiffer) (*ObjectChange, error) {
 	return c, nil
 }
 
-// encodeError keeps the encoder's words out of messages: they could quote
-// the value it could not write.
-func encodeError(error) error {
-	return fmt.Errorf("cannot render the object as YAML")
+// renderError reports an object the YAML encoder refused. The encoder's own
+// words are left out: they could quote the value it could not write.
+func renderError(side string, o *Object) error {
+	return fmt.Errorf("%s render: %w", side, &Error{Doc: o.Doc, Line: o.Line,
+		Msg: o.ID.describe() + " cannot be written back as YAML"})
 }
 
 // gotextdiffLines is the default LineDiffer. gotextdiff numbers the empty
