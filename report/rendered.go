@@ -67,13 +67,13 @@ func RenderedDiffComment(d RenderedDiff) (header string, sections []Section) {
 	}
 	var what []string
 	if changed > 0 {
-		what = append(what, fmt.Sprintf("%d %s", changed, verb(changed, "changes", "change")))
+		what = append(what, fmt.Sprintf("%d changed", changed))
 	}
 	if failed > 0 {
-		what = append(what, fmt.Sprintf("%d %s to render", failed, verb(failed, "fails", "fail")))
+		what = append(what, fmt.Sprintf("%d failed to render", failed))
 	}
 	if same > 0 {
-		what = append(what, fmt.Sprintf("%d %s identically", same, verb(same, "renders", "render")))
+		what = append(what, fmt.Sprintf("%d unchanged", same))
 	}
 	fmt.Fprintf(&h, " · %s affected: %s.\n\n", plural(len(d.Apps), "app"), strings.Join(what, ", "))
 	h.WriteString("| App | Added | Changed | Removed | Lines |\n|---|---:|---:|---:|---|\n")
@@ -166,23 +166,24 @@ func objectText(o objects.ObjectChange) string {
 	return b.String()
 }
 
-// fence wraps text in a code block. Every line of a unified diff starts
-// with a marker character, so no line of it can close the fence; error
-// text is indented for the same reason.
+// fence wraps text in a code block whose fence is longer than any run of
+// backticks that starts a line of text, so no line of it (a diff context
+// line holding a Markdown fence, say) can close the block early.
 func fence(lang, text string) string {
-	if lang != "diff" {
-		lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
-		for i, l := range lines {
-			if strings.HasPrefix(strings.TrimSpace(l), "```") {
-				lines[i] = " " + l
+	longest := 0
+	for _, line := range strings.Split(text, "\n") {
+		// Diff lines start with a marker character, then the content.
+		for _, l := range []string{line, strings.TrimLeft(line, " +-")} {
+			if n, _ := fenceRun(l); n > longest {
+				longest = n
 			}
 		}
-		text = strings.Join(lines, "\n")
 	}
+	marks := strings.Repeat("`", max(3, longest+1))
 	if !strings.HasSuffix(text, "\n") {
 		text += "\n"
 	}
-	return "```" + lang + "\n" + text + "```\n\n"
+	return marks + lang + "\n" + text + marks + "\n\n"
 }
 
 func counts(d *objects.AppDiff) string {

@@ -96,7 +96,7 @@ func runes(s string) int { return utf8.RuneCountInString(s) }
 // cutAtLine returns the longest prefix of s with at most max characters
 // that ends at a line break, closing a code fence the cut left open.
 func cutAtLine(s string, max int) string {
-	max -= len("```\n")
+	max -= 12 // room for the closing fence
 	if max <= 0 {
 		return ""
 	}
@@ -111,20 +111,36 @@ func cutAtLine(s string, max int) string {
 		}
 	}
 	cut := s[:end]
-	if openFence(cut) {
-		cut += "```\n"
+	if open, n := openFence(cut); open {
+		cut += strings.Repeat("`", n) + "\n"
 	}
 	return cut
 }
 
-// openFence reports whether text ends inside a ``` code block: fences are
-// lines that start with three backticks.
-func openFence(text string) bool {
-	open := false
+// fenceRun returns the length of the backtick run that starts line, after
+// at most three spaces of indentation, as CommonMark reads fences.
+func fenceRun(line string) (n int, rest string) {
+	for i := 0; i < 3 && strings.HasPrefix(line, " "); i++ {
+		line = line[1:]
+	}
+	for n < len(line) && line[n] == '`' {
+		n++
+	}
+	return n, line[n:]
+}
+
+// openFence reports whether text ends inside a code block, and the length
+// of the fence that opened it.
+func openFence(text string) (bool, int) {
+	open, length := false, 0
 	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(line, "```") {
-			open = !open
+		n, rest := fenceRun(line)
+		switch {
+		case !open && n >= 3:
+			open, length = true, n
+		case open && n >= length && strings.TrimSpace(rest) == "":
+			open = false
 		}
 	}
-	return open
+	return open, length
 }

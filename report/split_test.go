@@ -127,3 +127,25 @@ func TestSplitNeverExceedsTheLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestFencesInsideADiffCannotCloseItsCodeBlock(t *testing.T) {
+	d := report.RenderedDiff{BaseSHA: "a", HeadSHA: "b", Apps: []report.AppDiff{{Name: "docs", Path: "docs", Failure: "```\nstill inside", FailedAt: "head"}}}
+	header, sections := report.RenderedDiffComment(d)
+	body := report.Split(sticky.Marker, header, sections, 65536)[0]
+	if !strings.Contains(body, "````text\n```\nstill inside\n````\n") {
+		t.Errorf("the failure text was not wrapped in a longer fence:\n%s", body)
+	}
+}
+
+func TestACutKeepsTheLongerFenceClosed(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("````diff\n")
+	for i := 0; i < 2000; i++ {
+		b.WriteString(" ```\n+x\n")
+	}
+	b.WriteString("````\n")
+	bodies := report.Split(sticky.Marker, "", []report.Section{{Text: b.String()}}, 3000)
+	if !strings.HasSuffix(strings.TrimSuffix(bodies[0], report.CutMarker), "````\n") {
+		t.Errorf("the cut did not close the four-backtick fence:\n%s", bodies[0][len(bodies[0])-200:])
+	}
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gitward on bundled examples, with no GitHub App and no cluster:
-#   1. the example .gitward.yaml policy passes `gitward config validate`;
+#   0. `gitward preview` of a change in the example repository
+#      (examples/demo): the comment gitward posts on the pull request;
 #   2. a broken policy fails with file:line:col and exit code 2;
 #   3. `gitward config schema` prints the policy's JSON Schema for editors;
 #   4. `gitward serve` takes a real GitHub webhook on 127.0.0.1: a bad
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 gitward=${GITWARD:-$root/bin/gitward}
 
-for tool in curl openssl; do
+for tool in curl openssl git; do
   command -v "$tool" >/dev/null 2>&1 || { echo "demo: $tool is needed (apt-get install $tool)" >&2; exit 1; }
 done
 [ -x "$gitward" ] || { echo "demo: $gitward is missing; run make build" >&2; exit 1; }
@@ -42,6 +43,29 @@ show() {
   "$gitward" "$@" 2>&1 || rc=$?
   printf '%s(exit code %d)%s\n' "$dim" "$rc" "$off"
 }
+
+# ---------------------------------------------------------------------------
+section "0. The rendered diff gitward posts on a pull request"
+# A throwaway repository: examples/demo/base is the base commit, and
+# examples/demo/head, copied over it, is the change.
+demo="$tmp/demo-repo"
+mkdir -p "$demo"
+cp -R examples/demo/base/. "$demo/"
+dgit() { git -C "$demo" -c user.name=demo -c user.email=demo@example.com -c commit.gpgsign=false "$@"; }
+dgit init -q -b main
+dgit add -A
+dgit commit -qm "base: podinfo on staging and prod, a Grafana dashboard"
+cp -R examples/demo/head/. "$demo/"
+dgit add -A
+dgit commit -qm "Raise podinfo's requests, rotate the database password, tune two dashboard panels"
+show preview --repo "$demo" --base HEAD~1 --head HEAD
+[ "$rc" -eq 0 ] || fail "gitward preview should succeed on the demo change"
+for value in demo-only-hunter2 demo-only-rotated-hunter3 demo-only-new-value; do
+  if "$gitward" preview --repo "$demo" --base HEAD~1 --head HEAD | grep -q -- "$value"; then
+    fail "a secret value ($value) reached the preview"
+  fi
+done
+echo "${dim}(checked: none of the demo Secret's values appear in the output)${off}"
 
 # ---------------------------------------------------------------------------
 section "1. The bundled example policy is valid"

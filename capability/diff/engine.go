@@ -14,7 +14,6 @@ import (
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/render"
 	"github.com/gitward/gitward/render/objects"
-	"github.com/gitward/gitward/render/textdiff"
 	"github.com/gitward/gitward/report"
 )
 
@@ -28,16 +27,6 @@ type Side struct {
 	SHA string
 	// FS is the repository tree at SHA, such as a snapshot's FS().
 	FS fs.FS
-}
-
-// LineDiff is the line diff used for objects: git's changed lines at git's
-// speed, in gotextdiff's unified format.
-func LineDiff(fromName, toName, a, b string) (string, int, int) {
-	u := textdiff.Diff(fromName, toName, a, b, textdiff.DefaultContext)
-	if len(u.Hunks) == 0 {
-		return "", 0, 0
-	}
-	return u.String(), u.Added, u.Removed
 }
 
 // Run finds the apps the changed files affect, renders each at base and
@@ -120,7 +109,7 @@ func (e *Engine) app(ctx context.Context, t render.Target, baseGraph, headGraph 
 		a.Failure, a.FailedAt = "the rendered output cannot be read: "+err.Error(), "base"
 		return a, nil
 	}
-	d, err := objects.Diff(baseYAML, headYAML, objects.Options{LineDiffer: LineDiff})
+	d, err := objects.Diff(baseYAML, headYAML, objects.Options{})
 	if err != nil {
 		a.Failure, a.FailedAt = err.Error(), "head"
 		return a, nil

@@ -5,9 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/hexops/gotextdiff"
-	"github.com/hexops/gotextdiff/myers"
-	"github.com/hexops/gotextdiff/span"
+	"github.com/gitward/gitward/render/textdiff"
 	"gopkg.in/yaml.v3"
 )
 
@@ -28,8 +26,8 @@ type LineDiffer func(fromName, toName, a, b string) (unified string, added, remo
 
 // Options tunes Diff.
 type Options struct {
-	// LineDiffer computes each object's line diff; nil means gotextdiff's
-	// Myers diff, which is exact but slow on large objects with many changes.
+	// LineDiffer computes each object's line diff; nil means render/textdiff
+	// (git's changed lines at git's speed).
 	LineDiffer LineDiffer
 }
 
@@ -79,7 +77,7 @@ func Diff(base, head []byte, opts Options) (*AppDiff, error) {
 	}
 	differ := opts.LineDiffer
 	if differ == nil {
-		differ = gotextdiffLines
+		differ = lines
 	}
 
 	type pair struct{ base, head *Object }
@@ -204,32 +202,18 @@ func renderError(side string, o *Object) error {
 		Msg: o.ID.describe() + " cannot be written back as YAML"})
 }
 
-// gotextdiffLines is the default LineDiffer. gotextdiff numbers the empty
-// side of an added or removed file as line 1; those diffs are written here
-// with the -0,0 / +0,0 ranges git and patch expect.
-func gotextdiffLines(fromName, toName, a, b string) (string, int, int) {
+// lines is the default LineDiffer: git's changed lines at git's speed
+// (render/textdiff), in gotextdiff's unified format. An added or removed
+// object is written with the -0,0 / +0,0 ranges git and patch expect.
+func lines(fromName, toName, a, b string) (string, int, int) {
 	if a == b {
 		return "", 0, 0
 	}
 	if a == "" || b == "" {
 		return wholeFile(fromName, toName, a, b)
 	}
-	edits := myers.ComputeEdits(span.URIFromPath("object.yaml"), a, b)
-	u := gotextdiff.ToUnified(fromName, toName, a, edits)
-	added, removed := 0, 0
-	for _, h := range u.Hunks {
-		for _, l := range h.Lines {
-			switch l.Kind {
-			case gotextdiff.Insert:
-				added++
-			case gotextdiff.Delete:
-				removed++
-			}
-		}
-	}
-	var s strings.Builder
-	fmt.Fprint(&s, u)
-	return s.String(), added, removed
+	u := textdiff.Diff(fromName, toName, a, b, textdiff.DefaultContext)
+	return u.String(), u.Added, u.Removed
 }
 
 // wholeFile is the unified diff of a file against nothing.
