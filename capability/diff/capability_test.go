@@ -59,7 +59,7 @@ func newForge(t *testing.T) (*ghforge.Forge, *githubtest.Server) {
 // baseTree is a small GitOps repository: a shared base, two overlays of
 // it, and an unrelated app.
 var baseTree = map[string]string{
-	"README.md": "# clusters\n",
+	"README.md":                       "# clusters\n",
 	"base/podinfo/kustomization.yaml": "resources:\n  - deployment.yaml\n  - secret.yaml\n",
 	"base/podinfo/deployment.yaml": `apiVersion: apps/v1
 kind: Deployment
