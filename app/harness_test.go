@@ -32,7 +32,7 @@ var (
 )
 
 // privateKey returns an RSA key in PEM, generated once per test binary.
-func privateKey(t *testing.T) []byte {
+func privateKey(t testing.TB) []byte {
 	t.Helper()
 	keyOnce.Do(func() {
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -115,7 +115,7 @@ func (r *recorder) evaluations() []evaluation {
 
 // harness is a gitward server wired to a GitHub double.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	gh   *githubtest.Server
 	srv  *app.Server
 	cap  *recorder
@@ -129,7 +129,7 @@ func newHarness(t *testing.T, tweak ...func(*app.Options)) *harness {
 }
 
 // newHarnessWith wires a server to an existing double.
-func newHarnessWith(t *testing.T, gh *githubtest.Server, tweak ...func(*app.Options)) *harness {
+func newHarnessWith(t testing.TB, gh *githubtest.Server, tweak ...func(*app.Options)) *harness {
 	t.Helper()
 	logs := &syncBuffer{}
 	rec := &recorder{}
@@ -283,7 +283,7 @@ func (h *harness) metrics() string {
 
 // waitFor polls cond until it holds or ten seconds pass. It bounds the wait
 // for asynchronous work; it asserts nothing about speed.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -293,5 +293,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// waitTick is the polling interval of waits for asynchronous work.
+func waitTick() { time.Sleep(2 * time.Millisecond) }
 
 func readCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }

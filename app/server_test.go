@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"crypto/sha1"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +21,7 @@ const repoName = "octo-org/clusters"
 
 // sha makes a 40-hex commit ID from a short tag.
 func sha(tag string) string {
-	return fmt.Sprintf("%040x", []byte(tag))[:40]
+	return fmt.Sprintf("%x", sha1.Sum([]byte(tag)))
 }
 
 // addPR seeds an open pull request on repoName.

@@ -1,0 +1,99 @@
+package app_test
+
+import (
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitward/gitward/app"
+	"github.com/gitward/gitward/capability/diff"
+	"github.com/gitward/gitward/forge/github/githubtest"
+	"github.com/gitward/gitward/handlers"
+	"github.com/gitward/gitward/render"
+	"github.com/rs/zerolog"
+)
+
+// homeOps reads the home-ops fixture repository into memory.
+func homeOps(b testing.TB) map[string]string {
+	b.Helper()
+	root, err := githubtest.ModuleRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := filepath.Join(root, "testdata/gitops-repos/bjw-s-labs-home-ops")
+	files := map[string]string{}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = string(data)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return files
+}
+
+// BenchmarkWebhookToComment measures, through the GitHub double, the time
+// from a signed pull_request webhook to the rendered-diff comment for a
+// one-app change in the home-ops repository (516 files): installation
+// token, pull request, files, check runs, two snapshot downloads (the base
+// one cached after the first iteration, as for every pull request against
+// one base), discovery of 124 apps, the dependency graph, two renders, the
+// object diff, the comment and the check.
+func BenchmarkWebhookToComment(b *testing.B) {
+	gh := githubtest.New(b)
+	base := homeOps(b)
+	const changedFile = "kubernetes/apps/network/echo-server/app/helmrelease.yaml"
+	if !strings.Contains(base[changedFile], "tag: 41") {
+		b.Fatalf("fixture changed: %s has no tag: 41", changedFile)
+	}
+	engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{CacheSize: 256 << 20})}
+	h := newHarnessWith(b, gh, func(o *app.Options) {
+		o.Capabilities = []handlers.Capability{diff.New(engine)}
+		o.Logger = o.Logger.Level(zerolog.InfoLevel)
+	})
+	logs := h.logs
+	h.addRepo(7, repoName, "main")
+	baseSHA := sha("home-ops-base")
+	gh.SetTree(repoName, baseSHA, base)
+
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		head := maps.Clone(base)
+		head[changedFile] = strings.Replace(base[changedFile], "tag: 41", fmt.Sprintf("tag: %d", 42+i), 1)
+		headSHA := sha(fmt.Sprintf("home-ops-head-%d", i))
+		gh.SetTree(repoName, headSHA, head)
+		n := gh.AddPullRequest(repoName, githubtest.PullRequest{Title: "bump echo-server", Author: "alice", BaseRef: "main", BaseSHA: baseSHA, HeadRef: fmt.Sprintf("bump-%d", i), HeadSHA: headSHA})
+		gh.SetFiles(repoName, n, []githubtest.File{{Filename: changedFile, Status: "modified", Additions: 1, Deletions: 1}})
+		payload := fmt.Sprintf(`{"action":"synchronize","number":%d,"pull_request":{"number":%d},"repository":{"name":"clusters","owner":{"login":"octo-org"}},"installation":{"id":7}}`, n, n)
+		b.StartTimer()
+
+		if code := h.deliver("pull_request", []byte(payload)).Code; code != 202 {
+			b.Fatalf("delivery: %d", code)
+		}
+		for len(gh.Comments(repoName, n)) == 0 {
+			if strings.Contains(logs.String(), `"level":"error"`) {
+				b.Fatalf("evaluation failed:\n%s", logs.String())
+			}
+			waitTick()
+		}
+	}
+	b.StopTimer()
+	body := gh.Comments(repoName, 1)[0].Body
+	if !strings.Contains(body, "kubernetes/apps/network/echo-server/app") || !strings.Contains(body, "-              tag: 41") {
+		b.Fatalf("unexpected comment:\n%s", body)
+	}
+}
+
