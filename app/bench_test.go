@@ -96,4 +96,3 @@ func BenchmarkWebhookToComment(b *testing.B) {
 		b.Fatalf("unexpected comment:\n%s", body)
 	}
 }
-
