@@ -88,7 +88,11 @@ func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) erro
 	}
 	var bodies []string
 	parts, _ := Sticky.Parts(comments)
-	if len(result.Apps) > 0 || len(parts) > 0 {
+	switch {
+	case ev.Config != nil && !ev.Config.Comments.RenderedDiff:
+		// The policy turns the comment off: remove any earlier one so no
+		// stale diff stays on the pull request.
+	case len(result.Apps) > 0 || len(parts) > 0:
 		// With no affected app and no earlier comment, stay quiet; with an
 		// earlier comment, say that nothing renders differently any more.
 		header, sections := report.RenderedDiffComment(result)

@@ -342,3 +342,26 @@ func newForgeFor(t *testing.T, gh *githubtest.Server) (*ghforge.Forge, *githubte
 	}
 	return ghforge.New(clients, ghforge.Options{AppID: githubtest.DefaultAppID, Snapshots: cache}), gh
 }
+
+func TestThePolicyCanTurnTheCommentOff(t *testing.T) {
+	fx := newFixture(t, map[string]string{
+		"base/podinfo/deployment.yaml": strings.Replace(baseTree["base/podinfo/deployment.yaml"], "6.5.0", "6.6.0", 1),
+	})
+	fx.gh.SetTree(repoName, strings.Repeat("b", 40), func() map[string]string {
+		m := maps.Clone(baseTree)
+		m[".gitward.yaml"] = "version: 1\ndiscovery:\n  exclude: [\"base/**\"]\ncomments:\n  rendered_diff: false\n"
+		return m
+	}())
+	if _, err := fx.f.CreateComment(t.Context(), fx.ref.Repo, fx.n, diff.Sticky.Marker(1, 1)+"old diff"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.evaluate(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fx.comments()); n != 0 {
+		t.Errorf("with comments off, %d comments remain", n)
+	}
+	if run := fx.check(); run.Conclusion != "success" {
+		t.Errorf("the check is published either way; got %s", run.Conclusion)
+	}
+}
