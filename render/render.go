@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -73,9 +74,10 @@ func OptionsFrom(c config.Render) Options {
 // snapshot, within time and size limits, and caching renders by the content
 // of what they read. It is safe for concurrent use.
 type Renderer struct {
-	opts  Options
-	cache *cache
-	slots chan struct{}
+	opts   Options
+	cache  *cache
+	slots  chan struct{}
+	builds atomic.Int64 // kustomize runs, for tests
 }
 
 // NewRenderer returns a Renderer with the given options.
@@ -266,6 +268,7 @@ func options() *krusty.Options {
 // build runs kustomize. cacheable is false when kustomize read a file the
 // graph did not predict, so that its key does not cover the render.
 func (r *Renderer) build(g *Graph, app App, c *closure) (v *rendered, cacheable bool) {
+	r.builds.Add(1)
 	root := g.nodes[g.rootDir(app.Path)]
 	fsys := newSnapshotFS(g.tree)
 	defer func() {
