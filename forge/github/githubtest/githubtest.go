@@ -77,6 +77,7 @@ type Server struct {
 	tokens        map[string]int64 // installation token → installation ID
 	repos         map[string]*repo // "owner/name" →
 	teams         map[string]map[string]teamMember
+	gpgKeys       map[string][]*gpgKey // login →
 	codeloadToken string
 }
 
@@ -144,6 +145,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		tokens:        map[string]int64{},
 		repos:         map[string]*repo{},
 		teams:         map[string]map[string]teamMember{},
+		gpgKeys:       map[string][]*gpgKey{},
 		codeloadToken: randomHex(16),
 	}
 	s.http = httptest.NewServer(http.HandlerFunc(s.serveHTTP))

@@ -46,6 +46,7 @@ var handlers = map[string]handler{
 
 	"repos/get-collaborator-permission-level": getPermission,
 	"teams/get-membership-for-user-in-org":    getTeamMembership,
+	"users/list-gpg-keys-for-user":            listUserGPGKeys,
 
 	"repos/download-tarball-archive": downloadTarball,
 	"repos/get-content":              getContent,

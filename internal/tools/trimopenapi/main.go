@@ -60,6 +60,8 @@ var operations = []struct{ Method, Path string }{
 	// Permissions and membership.
 	{"GET", "/repos/{owner}/{repo}/collaborators/{username}/permission"},
 	{"GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}"},
+	// OpenPGP public keys users registered, for verifying commit signatures.
+	{"GET", "/users/{username}/gpg_keys"},
 	// Contents, archives and check runs.
 	{"GET", "/repos/{owner}/{repo}/tarball/{ref}"},
 	{"GET", "/repos/{owner}/{repo}/contents/{path}"},
