@@ -130,6 +130,21 @@ type Commit struct {
 	Signature Signature
 }
 
+// GPGKey is an OpenPGP public key a user registered on the forge. Anyone
+// can register any public key under their account, so a key's source says
+// nothing about whose it is: gitward trusts a key only through a
+// fingerprint pinned in the repository's configuration.
+type GPGKey struct {
+	// KeyID is the primary key's 64-bit key ID in upper-case hex.
+	KeyID string
+	// Fingerprint is the primary key's full fingerprint when the forge
+	// reports it; GitHub does not, and callers derive it from Armored.
+	Fingerprint string
+	// Armored is the ASCII-armored public key as the user uploaded it, or
+	// "" when the forge kept none.
+	Armored string
+}
+
 // ReviewState is the outcome of a pull request review.
 type ReviewState string
 

@@ -34,6 +34,9 @@ type Reader interface {
 	CheckRuns(ctx context.Context, repo Repo, sha string) ([]CheckRun, error)
 	// OpenPullRequests lists the repository's open pull requests.
 	OpenPullRequests(ctx context.Context, repo Repo) ([]PullRequest, error)
+	// UserGPGKeys returns the OpenPGP public keys login registered on the
+	// forge, for verifying commit signatures against pinned fingerprints.
+	UserGPGKeys(ctx context.Context, repo Repo, login string) ([]GPGKey, error)
 }
 
 // Publisher reports verdicts and makes the changes gitward proposes.

@@ -565,6 +565,34 @@ func (f *Forge) OpenPullRequests(ctx context.Context, repo forge.Repo) ([]forge.
 	return f.listPulls(ctx, repo, &gh.PullRequestListOptions{State: "open"})
 }
 
+// UserGPGKeys returns the OpenPGP public keys login registered on GitHub.
+// GitHub does not report fingerprints; Fingerprint is left empty.
+func (f *Forge) UserGPGKeys(ctx context.Context, repo forge.Repo, login string) ([]forge.GPGKey, error) {
+	if login == "" || login == "." || login == ".." || strings.ContainsAny(login, "/?#% \t\n") {
+		return nil, fmt.Errorf("github: list GPG keys: %q is not a GitHub login", login)
+	}
+	c, err := f.client(repo)
+	if err != nil {
+		return nil, err
+	}
+	var out []forge.GPGKey
+	opt := &gh.ListOptions{PerPage: perPage}
+	for {
+		page, resp, err := c.Users.ListGPGKeys(ctx, login, opt)
+		if err != nil {
+			return nil, wrap(err, "list GPG keys of %s", login)
+		}
+		for _, k := range page {
+			out = append(out, forge.GPGKey{KeyID: strings.ToUpper(k.GetKeyID()), Armored: k.GetRawKey()})
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	return out, nil
+}
+
 func (f *Forge) listPulls(ctx context.Context, repo forge.Repo, opt *gh.PullRequestListOptions) ([]forge.PullRequest, error) {
 	c, err := f.client(repo)
 	if err != nil {

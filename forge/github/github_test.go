@@ -1026,3 +1026,66 @@ func TestCheckRuns(t *testing.T) {
 		}
 	})
 }
+
+// octocatKey is an Ed25519 OpenPGP public key made for these tests with
+// gpg --quick-gen-key; its key ID is 063D3E87CBFCE193.
+const octocatKey = `-----BEGIN PGP PUBLIC KEY BLOCK-----
+
+mDMEawkHFBYJKwYBBAHaRw8BAQdAYTwfd81GcwyQUW2n3raswSBKYV4JF9GaNuW/
+7IhH1HW0Hk9jdG8gQ2F0IDxvY3RvY2F0QGV4YW1wbGUuY29tPoiQBBMWCAA4FiEE
+MEzExiyhjQSk8RDrBj0+h8v84ZMFAmsJBxQCGwMFCwkIBwIGFQoJCAsCBBYCAwEC
+HgECF4AACgkQBj0+h8v84ZOekgD/XHtjOqzMXQSsAgW6+2XNWCn0Q49syZnY04of
+A0jx6IoBALPHqyDsArPFBFgJDsX1fUvYgNQCWGxERIoREPzTy3sJ
+=Ab+/
+-----END PGP PUBLIC KEY BLOCK-----
+`
+
+func TestUserGPGKeys(t *testing.T) {
+	ctx := context.Background()
+	t.Run("every page of a user's keys, with the raw key and its ID", func(t *testing.T) {
+		f, srv, repo := newForge(t)
+		for range 101 {
+			srv.AddGPGKey("octocat", octocatKey)
+		}
+		keys, err := f.UserGPGKeys(ctx, repo, "octocat")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 101 {
+			t.Fatalf("got %d keys, want 101", len(keys))
+		}
+		want := forge.GPGKey{KeyID: "063D3E87CBFCE193", Armored: octocatKey}
+		if keys[100] != want {
+			t.Errorf("key = %+v, want %+v", keys[100], want)
+		}
+		if calls := srv.Calls("users/list-gpg-keys-for-user"); calls != 2 {
+			t.Errorf("listed in %d requests, want 2", calls)
+		}
+	})
+	t.Run("a user without keys has none", func(t *testing.T) {
+		f, srv, repo := newForge(t)
+		srv.AddUser("keyless", 77)
+		keys, err := f.UserGPGKeys(ctx, repo, "keyless")
+		if err != nil || len(keys) != 0 {
+			t.Errorf("UserGPGKeys = %v, %v; want none", keys, err)
+		}
+	})
+	t.Run("an unknown user is not found", func(t *testing.T) {
+		f, _, repo := newForge(t)
+		_, err := f.UserGPGKeys(ctx, repo, "nobody")
+		if !errors.Is(err, forge.ErrNotFound) || !strings.Contains(err.Error(), "GPG keys of nobody") {
+			t.Errorf("err = %v, want forge.ErrNotFound naming the user", err)
+		}
+	})
+	t.Run("a login that would change the request path is refused before sending", func(t *testing.T) {
+		f, srv, repo := newForge(t)
+		for _, login := range []string{"", "..", "octocat/../../repos/acme/gitops", "a?b", "a b"} {
+			if _, err := f.UserGPGKeys(ctx, repo, login); err == nil {
+				t.Errorf("UserGPGKeys(%q) succeeded", login)
+			}
+		}
+		if n := len(srv.Requests()); n != 0 {
+			t.Errorf("%d requests sent", n)
+		}
+	})
+}
