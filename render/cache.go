@@ -44,9 +44,10 @@ type cacheEntry struct {
 
 // flight is a render in progress that others with the same key wait for.
 type flight struct {
-	done chan struct{}
-	val  *rendered
-	ok   bool // val may be shared: the render finished
+	done    chan struct{}
+	val     *rendered
+	ok      bool // val may be shared: the render finished
+	waiters int  // callers waiting besides the leader, under cache.mu
 }
 
 func newCache(max int64) *cache {
@@ -93,6 +94,7 @@ func (c *cache) join(key string) (*flight, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if f, ok := c.flights[key]; ok {
+		f.waiters++
 		return f, false
 	}
 	f := &flight{done: make(chan struct{})}

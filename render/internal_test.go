@@ -109,7 +109,17 @@ func TestConcurrentRendersOfOneKeyRunKustomizeOnce(t *testing.T) {
 			results[i] = render1(t, r, g, overlay)
 		}()
 	}
-	time.Sleep(50 * time.Millisecond)
+	key, err := g.key(overlay.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for waiting := 0; waiting < len(results)-1; time.Sleep(time.Millisecond) {
+		r.cache.mu.Lock()
+		if f := r.cache.flights[key]; f != nil {
+			waiting = f.waiters
+		}
+		r.cache.mu.Unlock()
+	}
 	<-r.slots
 	wg.Wait()
 	if n := r.builds.Load(); n != 1 {
