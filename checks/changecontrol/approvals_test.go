@@ -342,3 +342,18 @@ func TestChangesRequested(t *testing.T) {
 		}
 	})
 }
+
+func TestIgnoredApprovalsAreReportedForTheAuditLog(t *testing.T) {
+	f := facts(t, "")
+	c := command("bob", "", 20)
+	c.Edited = true
+	f.Approvals = []CommandApproval{c}
+	v := Evaluate(f)
+	if len(v.Ignored) != 1 {
+		t.Fatalf("ignored %+v, want bob's edited comment", v.Ignored)
+	}
+	got := v.Ignored[0]
+	if got.User != "bob" || got.Via != ViaCommand || got.ID != c.CommentID || got.Reason != "edited the /approve comment after posting it" {
+		t.Errorf("ignored %+v", got)
+	}
+}

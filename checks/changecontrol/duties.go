@@ -139,6 +139,9 @@ func (e *evaluation) separation() rule {
 		names = append(names, "@"+e.display(l))
 	}
 	r.Reason = "authors cannot approve: " + strings.Join(names, ", ")
+	if len(names) == 0 {
+		r.Reason = "no authors known"
+	}
 	switch n := len(e.authors.unlinked); {
 	case n == 1:
 		r.Reason += fmt.Sprintf("; the author of commit %s is linked to no account", e.authors.unlinked[0])

@@ -63,19 +63,20 @@ func newEvaluation(f Facts) *evaluation {
 		}
 		e.teams[strings.ToLower(team)] = m
 	}
-	e.name(f.PR.Author)
-	for _, c := range f.Commits {
-		e.name(c.Author.Login)
-		e.name(c.Committer.Login)
-	}
 	for _, u := range f.Unapprovals {
 		l := e.name(u.User.Login)
 		if prev, ok := e.unapproved[l]; !ok || u.CreatedAt.After(prev.CreatedAt) {
 			e.unapproved[l] = u
 		}
 	}
+	// Approvers' logins are shown as their reviews and comments spell them.
 	e.collectReviews()
 	e.collectCommands()
+	e.name(f.PR.Author)
+	for _, c := range f.Commits {
+		e.name(c.Author.Login)
+		e.name(c.Committer.Login)
+	}
 
 	approvers := map[string]bool{}
 	for l := range e.candidates {
