@@ -8,6 +8,9 @@
 // and the check passes only when every rule holds, or when an authorised
 // break-glass overrides it, which the verdict says in its title.
 //
+// MayBreakGlass decides, as purely, whether someone may use /breakglass;
+// the caller passes an authorised use in Facts.BreakGlass.
+//
 // # Rules
 //
 //   - signed commits: every commit is signed and the signature verifies; with
