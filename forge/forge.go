@@ -49,6 +49,9 @@ type Publisher interface {
 	EditComment(ctx context.Context, repo Repo, id int64, body string) error
 	// DeleteComment removes a comment.
 	DeleteComment(ctx context.Context, repo Repo, id int64) error
+	// React adds a reaction ("+1", "-1", "confused", "eyes", ...) to a
+	// comment, to acknowledge a command; reacting twice is not an error.
+	React(ctx context.Context, repo Repo, commentID int64, content string) error
 	// AddLabels adds labels to a pull request or issue.
 	AddLabels(ctx context.Context, repo Repo, number int, labels ...string) error
 	// RemoveLabel removes a label; removing an absent label is not an error.

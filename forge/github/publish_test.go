@@ -940,3 +940,21 @@ func TestRateLimitExhausted(t *testing.T) {
 		}
 	}
 }
+
+func TestReactAcknowledgesACommand(t *testing.T) {
+	f, gh, repo := newForge(t)
+	n := gh.AddPullRequest("acme/gitops", githubtest.PullRequest{Author: "alice", BaseSHA: strings.Repeat("1", 40), HeadRef: "x", HeadSHA: strings.Repeat("2", 40)})
+	id := gh.AddComment("acme/gitops", n, githubtest.Comment{User: "bob", Body: "/approve"})
+	for _, content := range []string{"+1", "+1", "confused"} {
+		if err := f.React(t.Context(), repo, id, content); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := gh.Reactions("acme/gitops", id)
+	if len(got) < 2 || got[0] != "+1" {
+		t.Errorf("reactions = %v", got)
+	}
+	if err := f.React(t.Context(), repo, 999999, "+1"); err == nil {
+		t.Error("reacting to a missing comment succeeded")
+	}
+}
