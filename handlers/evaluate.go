@@ -45,6 +45,13 @@ type Evaluation struct {
 	Config *config.Repo
 	// Started is when the evaluation began.
 	Started time.Time
+	// FirstSeen is when gitward first saw the head commit: the earliest
+	// start of any of its check runs there, or Started when it has none.
+	// GitHub no longer says when a commit was pushed; gitward publishes a
+	// check within moments of the push event, so FirstSeen is a late
+	// estimate of the push, never an early one — an approval written
+	// before it cannot have been given on this head.
+	FirstSeen time.Time
 
 	existing map[string]forge.CheckRun
 }
@@ -91,6 +98,12 @@ type Evaluator struct {
 	StaleAfter time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Retries is how many more times a failing capability is run before
+	// its checks fail with the reason; Backoff is the first wait, doubled
+	// each time. Zero values mean 2 retries from 2 seconds; a negative
+	// Retries means none.
+	Retries int
+	Backoff time.Duration
 
 	// running serialises evaluations of one pull request in this process,
 	// so two deliveries for it cannot both create its check runs.
@@ -136,6 +149,12 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 		return fmt.Errorf("evaluate %s: %w", ref, err)
 	}
 	ev := &Evaluation{Forge: f, PR: pr, Started: e.now(), existing: latestByName(runs)}
+	ev.FirstSeen = ev.Started
+	for _, r := range runs {
+		if !r.StartedAt.IsZero() && r.StartedAt.Before(ev.FirstSeen) {
+			ev.FirstSeen = r.StartedAt
+		}
+	}
 
 	cfg, cfgErr := LoadRepoConfig(ctx, f, ref.Repo, pr.BaseSHA)
 	if cfgErr != nil {
@@ -174,7 +193,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		cerr := c.Evaluate(ctx, ev)
+		cerr := e.evaluateWithRetries(ctx, c, ev)
 		if cerr == nil {
 			continue
 		}
@@ -198,6 +217,32 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 		errs = append(errs, fmt.Errorf("%s on %s: %w", c.Name(), ref, cerr))
 	}
 	return errors.Join(errs...)
+}
+
+// evaluateWithRetries runs a capability, and again after a backoff when it
+// fails, so a passing forge error does not fail a check. Capabilities are
+// idempotent: each run re-reads the facts and republishes in place.
+func (e *Evaluator) evaluateWithRetries(ctx context.Context, c Capability, ev *Evaluation) error {
+	retries, wait := e.Retries, e.Backoff
+	if retries == 0 {
+		retries = 2
+	}
+	if wait == 0 {
+		wait = 2 * time.Second
+	}
+	for attempt := 0; ; attempt++ {
+		err := c.Evaluate(ctx, ev)
+		if err == nil || attempt >= retries || ctx.Err() != nil {
+			return err
+		}
+		zerolog.Ctx(ctx).Warn().Err(err).Str("capability", c.Name()).Int("attempt", attempt+1).Dur("retry_in", wait).Msg("Capability failed; retrying")
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
 }
 
 // latestByName keeps the newest run of each name.

@@ -176,7 +176,7 @@ func TestACapabilityErrorFailsItsOwnChecksOnly(t *testing.T) {
 	ref := seed(gh, validConfig, "")
 	broken := &capability{name: "diff", checks: []string{"gitward/diff"}, err: errors.New("render apps/podinfo: missing file base/deploy.yaml")}
 	ok := &capability{name: "cc", checks: []string{"gitward/change-control"}}
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{broken, ok}}
+	e := &handlers.Evaluator{Capabilities: []handlers.Capability{broken, ok}, Backoff: time.Millisecond}
 	err := e.Evaluate(t.Context(), f, ref)
 	if err == nil || !strings.Contains(err.Error(), "missing file") {
 		t.Fatalf("error = %v, want the capability's error", err)
@@ -279,4 +279,73 @@ func TestNeedsEvaluation(t *testing.T) {
 func ExampleExternalID() {
 	fmt.Println(handlers.ExternalID(baseSHA))
 	// Output: gitward/v1 base=1111111111111111111111111111111111111111
+}
+
+// flaky fails its first evaluations, as a capability does when the forge
+// has a passing outage.
+type flaky struct {
+	capability
+	failures int
+	calls    int
+}
+
+func (c *flaky) Evaluate(ctx context.Context, ev *handlers.Evaluation) error {
+	c.calls++
+	if c.calls <= c.failures {
+		return errors.New("github: 502 Bad Gateway")
+	}
+	return c.capability.Evaluate(ctx, ev)
+}
+
+func TestAPassingForgeErrorIsRetriedBeforeTheCheckFails(t *testing.T) {
+	f, gh, _ := newForge(t)
+	ref := seed(gh, validConfig, "")
+	c := &flaky{capability: capability{name: "cc", checks: []string{"gitward/change-control"}}, failures: 2}
+	e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}, Backoff: time.Millisecond}
+	if err := e.Evaluate(t.Context(), f, ref); err != nil {
+		t.Fatalf("two failures then success: %v", err)
+	}
+	if runs := gh.CheckRuns("octo-org/clusters", headSHA); len(runs) != 1 || runs[0].Conclusion != "success" {
+		t.Errorf("check runs = %+v, want the success of the third attempt", runs)
+	}
+
+	c = &flaky{capability: capability{name: "cc", checks: []string{"gitward/change-control"}}, failures: 3}
+	e = &handlers.Evaluator{Capabilities: []handlers.Capability{c}, Backoff: time.Millisecond}
+	if err := e.Evaluate(t.Context(), f, ref); err == nil {
+		t.Fatal("three failures: no error")
+	}
+	if runs := gh.CheckRuns("octo-org/clusters", headSHA); runs[0].Conclusion != "failure" || !strings.Contains(runs[0].Summary, "502 Bad Gateway") {
+		t.Errorf("after the retries: %s %q", runs[0].Conclusion, runs[0].Summary)
+	}
+	if c.calls != 3 {
+		t.Errorf("ran %d times, want 1 + 2 retries", c.calls)
+	}
+}
+
+func TestFirstSeenIsTheEarliestCheckOnTheHead(t *testing.T) {
+	f, gh, repo := newForge(t)
+	ref := seed(gh, validConfig, "")
+	early := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	if _, err := f.PublishCheck(t.Context(), repo, forge.CheckRun{Name: "gitward/diff", HeadSHA: headSHA, Status: forge.CheckCompleted, Conclusion: forge.ConclusionSuccess, StartedAt: early, Summary: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	var seen time.Time
+	c := &probe{check: func(ev *handlers.Evaluation) { seen = ev.FirstSeen }}
+	e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}}
+	if err := e.Evaluate(t.Context(), f, ref); err != nil {
+		t.Fatal(err)
+	}
+	if !seen.Equal(early) {
+		t.Errorf("FirstSeen = %v, want the earliest check's start %v", seen, early)
+	}
+}
+
+// probe is a capability that only looks at the evaluation.
+type probe struct{ check func(*handlers.Evaluation) }
+
+func (p *probe) Name() string     { return "probe" }
+func (p *probe) Checks() []string { return []string{"gitward/probe"} }
+func (p *probe) Evaluate(_ context.Context, ev *handlers.Evaluation) error {
+	p.check(ev)
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gitward/gitward/capability/diff"
 	"github.com/gitward/gitward/forge"
@@ -127,7 +128,7 @@ func newFixture(t *testing.T, edits map[string]string) *fixture {
 }
 
 func (fx *fixture) evaluate() error {
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{fx.cap}}
+	e := &handlers.Evaluator{Capabilities: []handlers.Capability{fx.cap}, Backoff: time.Millisecond}
 	return e.Evaluate(fx.t.Context(), fx.f, fx.ref)
 }
 
