@@ -176,6 +176,8 @@ func New(opts Options) (*Server, error) {
 	eventHandlers := []githubapp.EventHandler{
 		&handlers.PullRequest{Forge: s.forge, Evaluator: evaluator},
 		&handlers.CheckRerun{Forge: s.forge, Evaluator: evaluator},
+		&handlers.PullRequestReview{Forge: s.forge, Evaluator: evaluator},
+		&handlers.IssueComment{Forge: s.forge, Evaluator: evaluator},
 		&handlers.Installation{Resync: resync.Kick},
 	}
 	mux := http.NewServeMux()

@@ -55,7 +55,7 @@ func TestResyncEvaluatesPullRequestsWhoseChecksAreMissingOrStale(t *testing.T) {
 		t.Helper()
 		run := forge.CheckRun{
 			Name: "gitward/change-control", HeadSHA: head, Status: status,
-			ExternalID: handlers.ExternalID(base), StartedAt: started, Title: "t", Summary: "s",
+			ExternalID: handlers.ExternalID(base, time.Now().Add(time.Hour)), StartedAt: started, Title: "t", Summary: "s",
 		}
 		if status == forge.CheckCompleted {
 			run.Conclusion = forge.ConclusionSuccess

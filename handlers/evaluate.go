@@ -57,11 +57,34 @@ type Evaluation struct {
 }
 
 // ExternalIDPrefix marks check runs gitward owns; the rest of the external
-// ID records the base SHA the verdict was computed against.
+// ID records what the verdict was computed from: the base SHA, and the pull
+// request's updated_at, which GitHub moves on every review, comment, label
+// and edit.
 const ExternalIDPrefix = "gitward/v1 base="
 
-// ExternalID returns the external ID for a check run computed against base.
-func ExternalID(baseSHA string) string { return ExternalIDPrefix + baseSHA }
+// ExternalID returns the external ID for a check run computed against base
+// when the pull request was last updated at updated.
+func ExternalID(baseSHA string, updated time.Time) string {
+	id := ExternalIDPrefix + baseSHA
+	if !updated.IsZero() {
+		id += " updated=" + updated.UTC().Format(time.RFC3339)
+	}
+	return id
+}
+
+// parseExternalID reads what ExternalID wrote; ok is false for check runs
+// that are not gitward's.
+func parseExternalID(id string) (base string, updated time.Time, ok bool) {
+	rest, found := strings.CutPrefix(id, ExternalIDPrefix)
+	if !found {
+		return "", time.Time{}, false
+	}
+	base, stamp, _ := strings.Cut(rest, " updated=")
+	if stamp != "" {
+		updated, _ = time.Parse(time.RFC3339, stamp)
+	}
+	return base, updated, true
+}
 
 // CheckRun returns a check run for name on the pull request's head, carrying
 // the ID of the run gitward already published there (so republishing updates
@@ -70,7 +93,7 @@ func (ev *Evaluation) CheckRun(name string) forge.CheckRun {
 	run := forge.CheckRun{
 		Name:       name,
 		HeadSHA:    ev.PR.HeadSHA,
-		ExternalID: ExternalID(ev.PR.BaseSHA),
+		ExternalID: ExternalID(ev.PR.BaseSHA, ev.PR.UpdatedAt),
 		StartedAt:  ev.Started,
 	}
 	if prev, ok := ev.existing[name]; ok {
@@ -260,8 +283,9 @@ func latestByName(runs []forge.CheckRun) map[string]forge.CheckRun {
 // NeedsEvaluation reports whether a pull request's checks are missing or
 // stale on its head commit, and why. A check is stale when it was computed
 // against another base commit (the base branch, and so the policy, moved),
-// or has been queued or in progress for longer than StaleAfter (the replica
-// evaluating it died).
+// before the pull request's last update (a review or comment whose webhook
+// was lost), or has been queued or in progress for longer than StaleAfter
+// (the replica evaluating it died).
 func (e *Evaluator) NeedsEvaluation(pr forge.PullRequest, runs []forge.CheckRun) (bool, string) {
 	stale := e.StaleAfter
 	if stale == 0 {
@@ -270,11 +294,14 @@ func (e *Evaluator) NeedsEvaluation(pr forge.PullRequest, runs []forge.CheckRun)
 	latest := latestByName(runs)
 	for _, name := range e.Checks() {
 		run, ok := latest[name]
+		base, updated, ours := parseExternalID(run.ExternalID)
 		switch {
 		case !ok:
 			return true, fmt.Sprintf("check %s is missing on %s", name, short(pr.HeadSHA))
-		case run.ExternalID != ExternalID(pr.BaseSHA):
+		case !ours || base != pr.BaseSHA:
 			return true, fmt.Sprintf("check %s was computed against another base than %s", name, short(pr.BaseSHA))
+		case pr.UpdatedAt.Truncate(time.Second).After(updated):
+			return true, fmt.Sprintf("check %s predates the pull request's update at %s", name, pr.UpdatedAt.UTC().Format(time.RFC3339))
 		case run.Status != forge.CheckCompleted && !run.StartedAt.IsZero() && e.now().Sub(run.StartedAt) > stale:
 			return true, fmt.Sprintf("check %s has been %s since %s", name, run.Status, run.StartedAt.UTC().Format(time.RFC3339))
 		}

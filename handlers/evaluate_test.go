@@ -207,7 +207,7 @@ func TestReevaluationUpdatesChecksInPlace(t *testing.T) {
 	if len(runs) != 1 {
 		t.Errorf("three evaluations left %d check runs, want 1", len(runs))
 	}
-	if runs[0].ExternalID != handlers.ExternalID(baseSHA) {
+	if !strings.HasPrefix(runs[0].ExternalID, handlers.ExternalIDPrefix+baseSHA+" updated=") {
 		t.Errorf("external ID %q does not record the base", runs[0].ExternalID)
 	}
 }
@@ -248,9 +248,9 @@ func TestNeedsEvaluation(t *testing.T) {
 		Capabilities: []handlers.Capability{&capability{checks: []string{"gitward/diff", "gitward/change-control"}}},
 		Now:          func() time.Time { return now },
 	}
-	pr := forge.PullRequest{BaseSHA: baseSHA, HeadSHA: headSHA}
+	pr := forge.PullRequest{BaseSHA: baseSHA, HeadSHA: headSHA, UpdatedAt: now.Add(-time.Hour)}
 	done := func(name string) forge.CheckRun {
-		return forge.CheckRun{ID: 1, Name: name, Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(baseSHA)}
+		return forge.CheckRun{ID: 1, Name: name, Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(baseSHA, now.Add(-time.Hour))}
 	}
 	tests := []struct {
 		name string
@@ -260,11 +260,12 @@ func TestNeedsEvaluation(t *testing.T) {
 	}{
 		{"every check complete against the current base needs nothing", []forge.CheckRun{done("gitward/diff"), done("gitward/change-control")}, false, ""},
 		{"a missing check needs an evaluation", []forge.CheckRun{done("gitward/diff")}, true, "gitward/change-control is missing"},
-		{"a check computed against another base needs an evaluation", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(headSHA)}}, true, "another base"},
+		{"a check computed against another base needs an evaluation", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(headSHA, time.Time{})}}, true, "another base"},
 		{"a check from another tool with our name is not ours", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckCompleted}}, true, "another base"},
-		{"a check in progress for a minute is left alone", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckInProgress, ExternalID: handlers.ExternalID(baseSHA), StartedAt: now.Add(-time.Minute)}}, false, ""},
-		{"a check in progress for an hour is stale", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckInProgress, ExternalID: handlers.ExternalID(baseSHA), StartedAt: now.Add(-time.Hour)}}, true, "in_progress since"},
-		{"the newest run of a name decides", []forge.CheckRun{done("gitward/diff"), {ID: 5, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(baseSHA)}, {ID: 3, Name: "gitward/change-control", Status: forge.CheckQueued, ExternalID: "x"}}, false, ""},
+		{"a check in progress for a minute is left alone", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckInProgress, ExternalID: handlers.ExternalID(baseSHA, now.Add(-time.Hour)), StartedAt: now.Add(-time.Minute)}}, false, ""},
+		{"a check in progress for an hour is stale", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckInProgress, ExternalID: handlers.ExternalID(baseSHA, now.Add(-time.Hour)), StartedAt: now.Add(-time.Hour)}}, true, "in_progress since"},
+		{"a check computed before the pull request's last update needs an evaluation", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(baseSHA, now.Add(-2*time.Hour))}}, true, "predates the pull request's update"},
+		{"the newest run of a name decides", []forge.CheckRun{done("gitward/diff"), {ID: 5, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(baseSHA, now.Add(-time.Hour))}, {ID: 3, Name: "gitward/change-control", Status: forge.CheckQueued, ExternalID: "x"}}, false, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -277,8 +278,8 @@ func TestNeedsEvaluation(t *testing.T) {
 }
 
 func ExampleExternalID() {
-	fmt.Println(handlers.ExternalID(baseSHA))
-	// Output: gitward/v1 base=1111111111111111111111111111111111111111
+	fmt.Println(handlers.ExternalID(baseSHA, time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)))
+	// Output: gitward/v1 base=1111111111111111111111111111111111111111 updated=2026-11-27T09:30:00Z
 }
 
 // flaky fails its first evaluations, as a capability does when the forge

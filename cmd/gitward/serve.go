@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/app"
+	"github.com/gitward/gitward/capability/changecontrol"
 	"github.com/gitward/gitward/capability/diff"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge/snapshot"
@@ -98,11 +99,17 @@ func serverOptions(cfg *config.Server, log zerolog.Logger) (app.Options, error) 
 			MaxFiles:     cfg.Snapshots.MaxFiles,
 			MaxFileBytes: int64(cfg.Snapshots.MaxFileSize),
 		},
-		Capabilities: []handlers.Capability{
-			diff.New(&diff.Engine{Renderer: render.NewRenderer(render.OptionsFrom(cfg.Render))}),
-		},
+		Capabilities: capabilities(cfg),
 		Logger: log,
 	}, nil
+}
+
+// capabilities are the evaluations gitward runs on each pull request. The
+// rendered diff and change control share one renderer, so each app is
+// rendered once per commit.
+func capabilities(cfg *config.Server) []handlers.Capability {
+	engine := &diff.Engine{Renderer: render.NewRenderer(render.OptionsFrom(cfg.Render))}
+	return []handlers.Capability{diff.New(engine), changecontrol.New(engine)}
 }
 
 // cacheBytes maps the config's cache size, where 0 turns caching off, onto

@@ -1,0 +1,243 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	policy "github.com/gitward/gitward/checks/changecontrol"
+	"github.com/gitward/gitward/checks/commands"
+	"github.com/gitward/gitward/forge"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+)
+
+// AuditKey marks log lines that record security-relevant events (an
+// approval comment edited or deleted after it was posted) for log
+// pipelines that keep an audit trail.
+const AuditKey = "gitward_audit"
+
+// Reactions gitward uses to acknowledge commands.
+const (
+	reactAccepted = "+1"
+	reactRefused  = "confused"
+	reactSeen     = "eyes"
+)
+
+// IssueComment acts on comment commands in pull request conversations:
+// /approve, /unapprove, /recheck, /breakglass and /gitward help. Only newly
+// created comments act; editing or deleting a command comment later
+// re-evaluates the pull request (the approval it gave no longer counts)
+// and is logged under AuditKey. Comments by bots, gitward's own included,
+// are ignored.
+type IssueComment struct {
+	Forge     GitHubForge
+	Evaluator *Evaluator
+}
+
+// Handles implements githubapp.EventHandler.
+func (h *IssueComment) Handles() []string { return []string{"issue_comment"} }
+
+// commentEvent holds the fields of an issue_comment payload gitward reads.
+type commentEvent struct {
+	Issue *struct {
+		Number      int             `json:"number"`
+		PullRequest json.RawMessage `json:"pull_request"`
+	} `json:"issue"`
+	Comment *struct {
+		ID        int64     `json:"id"`
+		Body      string    `json:"body"`
+		CreatedAt time.Time `json:"created_at"`
+		User      struct {
+			Login string `json:"login"`
+			Type  string `json:"type"`
+		} `json:"user"`
+	} `json:"comment"`
+	Sender struct {
+		Login string `json:"login"`
+		Type  string `json:"type"`
+	} `json:"sender"`
+	Changes struct {
+		Body struct {
+			From string `json:"from"`
+		} `json:"body"`
+	} `json:"changes"`
+}
+
+// Handle implements githubapp.EventHandler.
+func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
+	ev, err := decode(eventType, payload)
+	if err != nil {
+		return err
+	}
+	var ce commentEvent
+	if err := json.Unmarshal(payload, &ce); err != nil {
+		return fmt.Errorf("decode %s payload: %w", eventType, err)
+	}
+	installation, repo, err := ev.repo(eventType)
+	if err != nil {
+		return err
+	}
+	if ce.Issue == nil || ce.Comment == nil {
+		return fmt.Errorf("%s payload has no issue or comment", eventType)
+	}
+	ctx, log := githubapp.PreparePRContext(ctx, installation, repo, ce.Issue.Number)
+	if ce.Sender.Type == "Bot" || ce.Comment.User.Type == "Bot" {
+		log.Debug().Str("sender", ce.Sender.Login).Msg("Ignoring a comment event caused by a bot")
+		return nil
+	}
+	if len(ce.Issue.PullRequest) == 0 || string(ce.Issue.PullRequest) == "null" {
+		// Issue comments: break-glass windows on incident issues belong to
+		// the break-glass capability.
+		log.Debug().Msg("Comment on an issue, not a pull request; no pull request command applies")
+		return nil
+	}
+	ref := forge.PRRef{Repo: h.Forge.RepoFromEvent(installation, repo), Number: ce.Issue.Number}
+
+	switch ev.Action {
+	case "created":
+		cmds := commands.Parse(ce.Comment.Body, commands.OnPullRequest)
+		if len(cmds) == 0 {
+			return nil
+		}
+		evaluate, err := h.answer(ctx, ref, ce, cmds)
+		if err != nil {
+			return err
+		}
+		if !evaluate {
+			return nil
+		}
+	case "edited", "deleted":
+		old := ce.Comment.Body
+		if ev.Action == "edited" {
+			old = ce.Changes.Body.From
+		}
+		if !hasCommands(old) && !hasCommands(ce.Comment.Body) {
+			return nil
+		}
+		log.Warn().Bool(AuditKey, true).
+			Str("action", ev.Action).Str("user", ce.Comment.User.Login).Str("sender", ce.Sender.Login).
+			Int64("comment_id", ce.Comment.ID).
+			Msgf("A command comment was %s after it was posted; commands act only when posted, and an approval it gave no longer counts", ev.Action)
+	default:
+		return nil
+	}
+	return h.Evaluator.Evaluate(ctx, h.Forge, ref)
+}
+
+// hasCommands reports whether a body holds any command.
+func hasCommands(body string) bool { return len(commands.Parse(body, commands.OnPullRequest)) > 0 }
+
+// answer acknowledges each command of a new comment — a reaction, and a
+// reply with the reason for every refused one — and reports whether the
+// pull request must be evaluated again. The policy re-checks everything
+// when it evaluates; these answers only tell the writer at once.
+func (h *IssueComment) answer(ctx context.Context, ref forge.PRRef, ce commentEvent, cmds []commands.Command) (bool, error) {
+	log := zerolog.Ctx(ctx)
+	user := forge.User{Login: ce.Comment.User.Login}
+	pr, err := h.Forge.PullRequest(ctx, ref)
+	if err != nil {
+		return false, err
+	}
+	cfg, cfgErr := LoadRepoConfig(ctx, h.Forge, ref.Repo, pr.BaseSHA)
+	var invalid *InvalidConfigError
+	if cfgErr != nil && !errors.As(cfgErr, &invalid) {
+		return false, cfgErr
+	}
+	var perm forge.Permission
+	permKnown := false
+	permission := func() (forge.Permission, error) {
+		if !permKnown {
+			p, err := h.Forge.Permission(ctx, ref.Repo, user.Login)
+			if err != nil {
+				return forge.PermissionNone, err
+			}
+			perm, permKnown = p, true
+		}
+		return perm, nil
+	}
+
+	var replies []string
+	refused, evaluate := false, false
+	for _, cmd := range cmds {
+		reason := ""
+		switch {
+		case cmd.Err != nil:
+			reason = cmd.Err.Error()
+		case cmd.Name == commands.Help:
+			replies = append(replies, commands.HelpText)
+			continue
+		case cmd.Name == commands.Recheck || cmd.Name == commands.Unapprove:
+			evaluate = true
+		case cfgErr != nil:
+			reason = fmt.Sprintf("`%s` cannot act: %s at the base commit is invalid; fix it on the base branch first", cmd.Name, RepoConfigPath)
+			evaluate = true
+		case cmd.Name == commands.Approve:
+			evaluate = true
+			p, err := permission()
+			if err != nil {
+				return false, err
+			}
+			switch {
+			case !cfg.Commands.Approve:
+				reason = "`/approve` is turned off by this repository's policy (commands.approve); approve with a review instead"
+			case p < forge.PermissionWrite:
+				reason = fmt.Sprintf("@%s has %s permission on this repository; approving needs write", user.Login, p)
+			case cmd.SHA != "" && !strings.HasPrefix(pr.HeadSHA, cmd.SHA):
+				reason = fmt.Sprintf("`/approve %s` names a commit that is not the head of this pull request (`%s`); approvals are bound to the head", cmd.SHA, short(pr.HeadSHA))
+			case !cfg.SeparationOfDuties.AllowSelfApproval && user.Login == pr.Author.Login:
+				reason = fmt.Sprintf("@%s opened this pull request; an author's approval does not count", user.Login)
+			}
+		case cmd.Name == commands.BreakGlass:
+			evaluate = true
+			p, err := permission()
+			if err != nil {
+				return false, err
+			}
+			teams := map[string]map[string]bool{}
+			for _, team := range cfg.BreakGlass.Responders.Teams {
+				ok, err := h.Forge.TeamMember(ctx, ref.Repo, team, user.Login)
+				if err != nil {
+					return false, err
+				}
+				teams[team] = map[string]bool{user.Login: ok}
+			}
+			if err := policy.MayBreakGlass(cfg, user, p, teams); err != nil {
+				reason = err.Error()
+			}
+		}
+		if reason != "" {
+			refused = true
+			replies = append(replies, fmt.Sprintf("`%s` was not accepted: %s", oneLine(cmd.Text), reason))
+			log.Info().Str("command", string(cmd.Name)).Str("user", user.Login).Str("reason", reason).Msg("Refused a comment command")
+		}
+	}
+	reaction := reactAccepted
+	switch {
+	case refused:
+		reaction = reactRefused
+	case !evaluate:
+		reaction = reactSeen
+	}
+	if err := h.Forge.React(ctx, ref.Repo, ce.Comment.ID, reaction); err != nil {
+		return false, err
+	}
+	if len(replies) > 0 {
+		body := fmt.Sprintf("@%s\n\n%s", user.Login, strings.Join(replies, "\n\n"))
+		if _, err := h.Forge.CreateComment(ctx, ref.Repo, ref.Number, body); err != nil {
+			return false, err
+		}
+	}
+	return evaluate, nil
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "`", "'")
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
+}
