@@ -100,7 +100,7 @@ func serverOptions(cfg *config.Server, log zerolog.Logger) (app.Options, error) 
 			MaxFileBytes: int64(cfg.Snapshots.MaxFileSize),
 		},
 		Capabilities: capabilities(cfg),
-		Logger: log,
+		Logger:       log,
 	}, nil
 }
 
