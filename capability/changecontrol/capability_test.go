@@ -2,14 +2,14 @@ package changecontrol_test
 
 import (
 	"crypto/rand"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -39,7 +39,7 @@ var (
 )
 
 var baseTree = map[string]string{
-	".gitward.yaml": "version: 1\napprovals:\n  required: 1\n",
+	".gitward.yaml":                   "version: 1\napprovals:\n  required: 1\n",
 	"apps/podinfo/kustomization.yaml": "resources:\n  - deployment.yaml\n",
 	"apps/podinfo/deployment.yaml": `apiVersion: apps/v1
 kind: Deployment
