@@ -428,6 +428,21 @@ func (s *Server) AddReview(repoName string, pr int, rv Review) int64 {
 	return rv.ID
 }
 
+// DismissReview marks a review DISMISSED, as a maintainer dismissing it in
+// the web interface does; GitHub keeps its commit and submission time.
+func (s *Server) DismissReview(repoName string, pr int, id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.mustPull("DismissReview", s.mustRepo("DismissReview", repoName), pr)
+	for i := range p.reviews {
+		if p.reviews[i].ID == id {
+			p.reviews[i].State = "DISMISSED"
+			return
+		}
+	}
+	s.t.Fatalf("githubtest: DismissReview: no review %d on %s#%d", id, repoName, pr)
+}
+
 // AddComment adds a conversation comment to an issue or pull request and
 // returns its ID.
 func (s *Server) AddComment(repoName string, number int, c Comment) int64 {
