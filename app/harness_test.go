@@ -3,11 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
@@ -26,23 +22,8 @@ import (
 
 const webhookSecret = "s3cret-webhook-value-7c1d"
 
-var (
-	keyOnce sync.Once
-	keyPEM  []byte
-)
-
-// privateKey returns an RSA key in PEM, generated once per test binary.
-func privateKey(t testing.TB) []byte {
-	t.Helper()
-	keyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		keyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
-	})
-	return keyPEM
-}
+// privateKey returns the GitHub App key the double accepts.
+func privateKey(t testing.TB) []byte { return githubtest.PrivateKey(t) }
 
 // syncBuffer is a log sink safe for concurrent writers.
 type syncBuffer struct {

@@ -2,14 +2,9 @@ package handlers_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,31 +12,12 @@ import (
 	ghforge "github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/github/githubtest"
 	"github.com/gitward/gitward/handlers"
-	"github.com/palantir/go-githubapp/githubapp"
-)
-
-var (
-	keyOnce sync.Once
-	keyPEM  []byte
 )
 
 func newForge(t *testing.T) (*ghforge.Forge, *githubtest.Server, forge.Repo) {
 	t.Helper()
-	keyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		keyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
-	})
 	gh := githubtest.New(t)
-	cfg := githubapp.Config{V3APIURL: gh.URL + "/"}
-	cfg.App.IntegrationID = githubtest.DefaultAppID
-	cfg.App.PrivateKey = string(keyPEM)
-	clients, err := githubapp.NewDefaultCachingClientCreator(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clients := gh.ClientCreator(t)
 	gh.AddInstallation(7, "octo-org")
 	gh.AddRepo(7, "octo-org", "clusters", "main")
 	f := ghforge.New(clients, ghforge.Options{AppID: githubtest.DefaultAppID})

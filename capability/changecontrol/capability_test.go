@@ -1,10 +1,6 @@
 package changecontrol_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"maps"
 	"os"
@@ -23,12 +19,6 @@ import (
 	"github.com/gitward/gitward/forge/snapshot"
 	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/render"
-	"github.com/palantir/go-githubapp/githubapp"
-)
-
-var (
-	keyOnce sync.Once
-	keyPEM  []byte
 )
 
 const repoName = "octo-org/clusters"
@@ -60,21 +50,8 @@ type fixture struct {
 
 func newFixture(t *testing.T, edits map[string]string) *fixture {
 	t.Helper()
-	keyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		keyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
-	})
 	gh := githubtest.New(t)
-	cfg := githubapp.Config{V3APIURL: gh.URL + "/"}
-	cfg.App.IntegrationID = githubtest.DefaultAppID
-	cfg.App.PrivateKey = string(keyPEM)
-	clients, err := githubapp.NewDefaultCachingClientCreator(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clients := gh.ClientCreator(t)
 	cache, err := snapshot.NewCache(t.TempDir(), 1<<30)
 	if err != nil {
 		t.Fatal(err)

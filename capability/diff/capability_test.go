@@ -2,14 +2,9 @@ package diff_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"maps"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,33 +16,14 @@ import (
 	"github.com/gitward/gitward/forge/snapshot"
 	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/render"
-	"github.com/palantir/go-githubapp/githubapp"
-)
-
-var (
-	keyOnce sync.Once
-	keyPEM  []byte
 )
 
 const repoName = "octo-org/clusters"
 
 func newForge(t *testing.T) (*ghforge.Forge, *githubtest.Server) {
 	t.Helper()
-	keyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		keyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
-	})
 	gh := githubtest.New(t)
-	cfg := githubapp.Config{V3APIURL: gh.URL + "/"}
-	cfg.App.IntegrationID = githubtest.DefaultAppID
-	cfg.App.PrivateKey = string(keyPEM)
-	clients, err := githubapp.NewDefaultCachingClientCreator(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clients := gh.ClientCreator(t)
 	cache, err := snapshot.NewCache(t.TempDir(), 1<<30)
 	if err != nil {
 		t.Fatal(err)
@@ -330,13 +306,7 @@ func TestALongDiffIsSplitIntoParts(t *testing.T) {
 // same double.
 func newForgeFor(t *testing.T, gh *githubtest.Server) (*ghforge.Forge, *githubtest.Server) {
 	t.Helper()
-	cfg := githubapp.Config{V3APIURL: gh.URL + "/"}
-	cfg.App.IntegrationID = githubtest.DefaultAppID
-	cfg.App.PrivateKey = string(keyPEM)
-	clients, err := githubapp.NewDefaultCachingClientCreator(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clients := gh.ClientCreator(t)
 	cache, err := snapshot.NewCache(t.TempDir(), 1<<30)
 	if err != nil {
 		t.Fatal(err)
