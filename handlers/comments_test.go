@@ -468,6 +468,27 @@ func TestAnApprovalCommentChangedAfterItWasPostedNoLongerCounts(t *testing.T) {
 	}
 }
 
+func TestAnApprovalCommentRemovedByAnotherAppNoLongerCounts(t *testing.T) {
+	fx := newChangeControl(t, ccSetup{number: 1, policy: oneApproval})
+	fx.gh.SetPermission(ccRepo, "bob", "write")
+	id := fx.command("bob", "/approve")
+	fx.wantCheck("success", "@bob")
+
+	// A moderation app with issues: write deletes bob's comment: the
+	// sender is a bot, the comment is still a person's.
+	if err := fx.f.DeleteComment(t.Context(), fx.repo, id); err != nil {
+		t.Fatal(err)
+	}
+	fx.deliver("issue_comment", rewrite(t, fx.commentEvent("deleted", id, "bob", "/approve"), map[string]any{
+		"sender.login": "tidy-bot[bot]", "sender.type": "Bot",
+	}))
+	fx.wantCheck("failure", "0 of 1 approval")
+	lines := fx.auditLines()
+	if len(lines) == 0 || !strings.Contains(lines[0], `"sender":"tidy-bot[bot]"`) {
+		t.Errorf("audit lines %q, want one naming the app that deleted the comment", lines)
+	}
+}
+
 func TestUnapproveWithdrawsAnApproval(t *testing.T) {
 	fx := newChangeControl(t, ccSetup{number: 1, policy: oneApproval})
 	fx.gh.SetPermission(ccRepo, "bob", "write")

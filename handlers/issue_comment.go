@@ -85,8 +85,11 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 		return fmt.Errorf("%s payload has no issue or comment", eventType)
 	}
 	ctx, log := githubapp.PreparePRContext(ctx, installation, repo, ce.Issue.Number)
-	if ce.Sender.Type == "Bot" || ce.Comment.User.Type == "Bot" {
-		log.Debug().Str("sender", ce.Sender.Login).Msg("Ignoring a comment event caused by a bot")
+	// A bot's comments never act or count. A bot that edits or deletes a
+	// person's command comment still takes the approval away, so only a
+	// new comment is judged by its sender.
+	if ce.Comment.User.Type == "Bot" || (ev.Action == "created" && ce.Sender.Type == "Bot") {
+		log.Debug().Str("sender", ce.Sender.Login).Msg("Ignoring a comment by a bot")
 		return nil
 	}
 	if len(ce.Issue.PullRequest) == 0 || string(ce.Issue.PullRequest) == "null" {
