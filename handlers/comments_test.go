@@ -594,3 +594,20 @@ func TestReviewsCountOnlyOnTheHead(t *testing.T) {
 		fx.wantCheck("failure", "0 of 1 approval")
 	})
 }
+
+func TestAnApprovalCommandByACommitAuthorIsRefusedAtOnce(t *testing.T) {
+	fx := newChangeControl(t, ccSetup{number: 1, policy: oneApproval})
+	dave := githubtest.Identity{Name: "Dave", Email: "dave@example.com", Login: "dave", Date: time.Now().Add(-3 * time.Hour)}
+	fx.gh.AddCommit(ccRepo, fx.n, githubtest.Commit{SHA: strings.Repeat("d", 40), Author: dave, Committer: dave, Message: "Fix the probe",
+		Verified: true, Reason: "valid", Signature: sshSignature, Payload: "tree 2\n\nFix the probe"})
+	fx.gh.SetPermission(ccRepo, "dave", "write")
+	id := fx.command("dave", "/approve")
+	if got := fx.gh.Reactions(ccRepo, id); len(got) != 1 || got[0] != "confused" {
+		t.Errorf("reactions = %v, want confused", got)
+	}
+	replies := fx.replies()
+	if len(replies) != 1 || !strings.Contains(replies[0], "@dave wrote commit ddddddd of this pull request") {
+		t.Errorf("replies = %q", replies)
+	}
+	fx.wantCheck("failure")
+}

@@ -193,6 +193,20 @@ func (h *IssueComment) answer(ctx context.Context, ref forge.PRRef, ce commentEv
 				reason = fmt.Sprintf("`/approve %s` names a commit that is not the head of this pull request (`%s`); approvals are bound to the head", cmd.SHA, short(pr.HeadSHA))
 			case !cfg.SeparationOfDuties.AllowSelfApproval && user.Login == pr.Author.Login:
 				reason = fmt.Sprintf("@%s opened this pull request; an author's approval does not count", user.Login)
+			case !cfg.SeparationOfDuties.AllowSelfApproval:
+				// Commit authorship by login; co-author trailers are matched
+				// by the policy, whose check says why it ignored one.
+				commits, err := h.Forge.Commits(ctx, ref)
+				if err != nil {
+					return false, err
+				}
+				for _, c := range commits {
+					committed := cfg.SeparationOfDuties.CommittersAreAuthors && c.Committer.Login == user.Login
+					if c.Author.Login == user.Login || committed {
+						reason = fmt.Sprintf("@%s wrote commit %s of this pull request; an author's approval does not count", user.Login, short(c.SHA))
+						break
+					}
+				}
 			}
 		case cmd.Name == commands.BreakGlass:
 			evaluate = true
