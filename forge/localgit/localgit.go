@@ -1,8 +1,10 @@
 // Package localgit reads a git repository on disk with the real git binary:
-// commits by revision, the files changed between two commits, and snapshots
-// of a commit's tree made exactly as a forge makes them (a tar.gz archive,
-// extracted by forge/snapshot with the same safety checks). It lets the
-// gitward CLI preview a change locally with the engine the server uses.
+// commits by revision, the files changed between two commits, the commits of
+// a change with their signatures as a forge presents them, git's own verdict
+// on a signature, and snapshots of a commit's tree made exactly as a forge
+// makes them (a tar.gz archive, extracted by forge/snapshot with the same
+// safety checks). It lets the gitward CLI preview a change locally with the
+// engine the server uses.
 package localgit
 
 import (
@@ -30,11 +32,14 @@ type Repo struct {
 }
 
 // git runs a git command in the repository and returns its standard output.
-// The environment pins git's behaviour so user configuration (pagers,
-// external diff tools, rename limits) cannot change the result.
 func (r *Repo) git(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", r.Dir, "-c", "core.quotePath=false"}, args...)...)
-	cmd.Env = append(cmd.Environ(), "GIT_PAGER=cat", "GIT_EXTERNAL_DIFF=", "GIT_CONFIG_NOSYSTEM=1", "LC_ALL=C")
+	return r.gitInput(ctx, nil, args...)
+}
+
+// gitInput is git with stdin as the command's standard input.
+func (r *Repo) gitInput(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
+	cmd := r.command(ctx, args...)
+	cmd.Stdin = stdin
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -46,6 +51,15 @@ func (r *Repo) git(ctx context.Context, args ...string) ([]byte, error) {
 		return nil, fmt.Errorf("git %s: %s", args[0], msg)
 	}
 	return out, nil
+}
+
+// command prepares a git command in the repository. The environment pins
+// git's behaviour so user configuration (pagers, external diff tools, rename
+// limits) cannot change the result.
+func (r *Repo) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", r.Dir, "-c", "core.quotePath=false"}, args...)...)
+	cmd.Env = append(cmd.Environ(), "GIT_PAGER=cat", "GIT_EXTERNAL_DIFF=", "GIT_CONFIG_NOSYSTEM=1", "LC_ALL=C")
+	return cmd
 }
 
 // Resolve returns the commit SHA a revision names.
