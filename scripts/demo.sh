@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # gitward on bundled examples, with no GitHub App and no cluster:
 #   0. `gitward preview` of a change in the example repository
-#      (examples/demo): the comment gitward posts on the pull request;
+#      (examples/demo): the comment gitward posts on the pull request, and
+#      the change-control rules it can decide locally (exit code 1: the
+#      demo's commits are unsigned and it has a plaintext Secret);
 #   2. a broken policy fails with file:line:col and exit code 2;
 #   3. `gitward config schema` prints the policy's JSON Schema for editors;
 #   4. `gitward serve` takes a real GitHub webhook on 127.0.0.1: a bad
@@ -59,9 +61,18 @@ cp -R examples/demo/head/. "$demo/"
 dgit add -A
 dgit commit -qm "Raise podinfo's requests, rotate the database password, tune two dashboard panels"
 show preview --repo "$demo" --base HEAD~1 --head HEAD
-[ "$rc" -eq 0 ] || fail "gitward preview should succeed on the demo change"
+# Every app renders, but the demo's commits are unsigned and its database
+# Secret is plaintext: the change-control rules decided locally fail, so
+# preview exits 1, as gitward/change-control would fail on the pull request.
+[ "$rc" -eq 1 ] || fail "gitward preview should exit 1 on the demo change (unsigned commits, a plaintext Secret), not $rc"
+echo "${dim}(exit code 1 is expected: the demo's commits are unsigned and its database Secret is plaintext;"
+echo " approvals show as pending, since only the pull request decides them)${off}"
+preview=$("$gitward" preview --repo "$demo" --base HEAD~1 --head HEAD 2>&1 || true)
+for want in "| ❌ | signed commits |" "| ❌ | plaintext secrets |" "| ⏳ | approvals |"; do
+  grep -qF -- "$want" <<<"$preview" || fail "the change-control preview lacks \"$want\""
+done
 for value in demo-only-hunter2 demo-only-rotated-hunter3 demo-only-new-value; do
-  if "$gitward" preview --repo "$demo" --base HEAD~1 --head HEAD | grep -q -- "$value"; then
+  if grep -qF -- "$value" <<<"$preview"; then
     fail "a secret value ($value) reached the preview"
   fi
 done

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -18,17 +19,28 @@ func newPreviewCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "preview --repo DIR --base REV --head REV [--format markdown|json]",
-		Short: "Print the rendered-diff comment gitward would post for a change from base to head",
+		Short: "Print the rendered-diff comment and the change-control verdict gitward would give a change from base to head",
 		Long: `Preview a change locally with the engine gitward runs on pull requests:
 the apps the change affects (through the kustomize dependency graph) are
 rendered at base and head and diffed per object, secrets by key only. The
 policy (.gitward.yaml) is read at the base commit, as on a pull request.
 
---format markdown prints exactly the comment, or comments, gitward would
-post; json prints the same result as data.
+Then the change-control rules are decided for what the repository can tell:
+the signatures of the commits from base to head (against
+signatures.allowed_signers when the policy names them, with OpenPGP keys
+from your gpg keyring; otherwise with git verify-commit), who wrote them
+(whose approvals will not count), and plaintext Secrets at head. Approvals
+and requests for changes are shown as pending: only the pull request
+decides them.
 
-Exit codes: 0 every affected app renders at head, 1 an app does not (the
-gitward/diff check would fail), 2 an error.`,
+--format markdown prints exactly the comment, or comments, gitward would
+post, then the change-control verdict; json prints both as data:
+{"renderedDiff": ..., "changeControl": ...}.
+
+Exit codes: 0 every affected app renders at head and every change-control
+rule decided here holds; 1 an app does not render at head (the gitward/diff
+check would fail) or a rule decided here fails (unsigned or unverified
+commits, plaintext Secrets: gitward/change-control would fail); 2 an error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if base == "" || head == "" {
@@ -60,28 +72,49 @@ gitward/diff check would fail), 2 an error.`,
 				return exitCode(2, err)
 			}
 			engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{CacheSize: 256 << 20})}
-			result, err := engine.Run(ctx, policy, diff.Side{SHA: baseSHA, FS: baseTree}, diff.Side{SHA: headSHA, FS: headTree}, changed)
+			baseSide, headSide := diff.Side{SHA: baseSHA, FS: baseTree}, diff.Side{SHA: headSHA, FS: headTree}
+			result, err := engine.Run(ctx, policy, baseSide, headSide, changed)
 			if err != nil {
 				return exitCode(2, err)
+			}
+			control, err := localChangeControl(ctx, repo.git, engine, policy, baseSide, headSide, changed)
+			if err != nil {
+				return exitCode(2, fmt.Errorf("change control: %w", err))
 			}
 			out := cmd.OutOrStdout()
 			if format == "json" {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(result); err != nil {
+				both := struct {
+					RenderedDiff  report.RenderedDiff `json:"renderedDiff"`
+					ChangeControl changeControl       `json:"changeControl"`
+				}{result, control}
+				if err := enc.Encode(both); err != nil {
 					return exitCode(2, err)
 				}
 			} else {
 				header, sections := report.RenderedDiffComment(result)
 				bodies := report.Split(diff.Sticky.Marker, header, sections, limit)
-				if _, err := fmt.Fprint(out, strings.Join(bodies, "\n")); err != nil {
+				comment := strings.Join(bodies, "\n")
+				sep := "\n"
+				if strings.HasSuffix(comment, "\n\n") {
+					sep = ""
+				}
+				if _, err := fmt.Fprint(out, comment+sep+control.markdown()); err != nil {
 					return exitCode(2, err)
 				}
 			}
+			var findings []string
 			for _, a := range result.Apps {
 				if a.Failed() && a.FailedAt == "head" {
-					return exitCode(1, fmt.Errorf("%s does not render at head", a.Name))
+					findings = append(findings, a.Name+" does not render at head")
 				}
+			}
+			if failed := control.failed(); len(failed) > 0 {
+				findings = append(findings, "change control fails: "+strings.Join(failed, ", "))
+			}
+			if len(findings) > 0 {
+				return exitCode(1, errors.New(strings.Join(findings, "; ")))
 			}
 			return nil
 		},

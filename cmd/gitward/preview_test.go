@@ -59,7 +59,8 @@ func copyTree(t *testing.T, from, to string) {
 func TestPreviewPrintsTheRenderedDiffComment(t *testing.T) {
 	repo := demoRepo(t)
 	r := gitward(t, nil, "preview", "--repo", repo, "--base", "HEAD~1", "--head", "HEAD")
-	if r.code != 0 {
+	// The demo's commits are not signed and its database Secret is plain.
+	if r.code != 1 || !strings.Contains(r.stderr, "change control fails: signed commits, plaintext secrets") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	for _, want := range []string{
@@ -82,20 +83,29 @@ func TestPreviewPrintsTheRenderedDiffComment(t *testing.T) {
 func TestPreviewAsJSON(t *testing.T) {
 	repo := demoRepo(t)
 	r := gitward(t, nil, "preview", "--repo", repo, "--base", "HEAD~1", "--head", "HEAD", "--format", "json")
-	if r.code != 0 {
+	if r.code != 1 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	var out struct {
-		Apps []struct {
-			Name string
-			Diff struct{ Changed int }
+		RenderedDiff struct {
+			Apps []struct {
+				Name string
+				Diff struct{ Changed int }
+			}
+		}
+		ChangeControl struct {
+			State string
+			Rules []struct{ Name, State, Reason string }
 		}
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 		t.Fatalf("not JSON: %v", err)
 	}
-	if len(out.Apps) != 3 {
-		t.Errorf("got %d apps, want 3", len(out.Apps))
+	if len(out.RenderedDiff.Apps) != 3 {
+		t.Errorf("got %d apps, want 3", len(out.RenderedDiff.Apps))
+	}
+	if out.ChangeControl.State != "fail" || len(out.ChangeControl.Rules) == 0 {
+		t.Errorf("change control %+v, want the failing rules", out.ChangeControl)
 	}
 }
 
