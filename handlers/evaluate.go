@@ -54,6 +54,7 @@ type Evaluation struct {
 	FirstSeen time.Time
 
 	existing map[string]forge.CheckRun
+	comment  []CommentPart
 }
 
 // ExternalIDPrefix marks check runs gitward owns; the rest of the external
@@ -121,6 +122,9 @@ type Evaluator struct {
 	StaleAfter time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// CommentLimit is the forge's largest comment, in characters; zero
+	// means GitHub's 65,536.
+	CommentLimit int
 	// Retries is how many more times a failing capability is run before
 	// its checks fail with the reason; Backoff is the first wait, doubled
 	// each time. Zero values mean 2 retries from 2 seconds; a negative
@@ -238,6 +242,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 			}
 		}
 		errs = append(errs, fmt.Errorf("%s on %s: %w", c.Name(), ref, cerr))
+	}
+	if err := e.publishComment(ctx, ev); err != nil && !errors.Is(err, errStaleHead) {
+		errs = append(errs, fmt.Errorf("publish the comment on %s: %w", ref, err))
 	}
 	return errors.Join(errs...)
 }

@@ -35,25 +35,11 @@ type Side struct {
 // not be read at all; a render that fails is reported in its app.
 func (e *Engine) Run(ctx context.Context, cfg *config.Repo, base, head Side, changed []forge.ChangedFile) (report.RenderedDiff, error) {
 	out := report.RenderedDiff{BaseSHA: base.SHA, HeadSHA: head.SHA}
-	baseApps, err := render.Discover(base.FS, cfg)
+	p, err := e.plan(cfg, base, head, changed)
 	if err != nil {
-		return out, fmt.Errorf("find apps at base %s: %w", short(base.SHA), err)
+		return out, err
 	}
-	headApps, err := render.Discover(head.FS, cfg)
-	if err != nil {
-		return out, fmt.Errorf("find apps at head %s: %w", short(head.SHA), err)
-	}
-	baseGraph := render.BuildGraph(render.NewTree(base.FS), baseApps)
-	headGraph := render.BuildGraph(render.NewTree(head.FS), headApps)
-
-	var paths []string
-	for _, f := range changed {
-		paths = append(paths, f.Path)
-		if f.PreviousPath != "" {
-			paths = append(paths, f.PreviousPath)
-		}
-	}
-	targets := render.Plan(baseGraph, headGraph, paths)
+	targets, baseGraph, headGraph := p.targets, p.base, p.head
 	out.Apps = make([]report.AppDiff, len(targets))
 	var wg sync.WaitGroup
 	errs := make([]error, len(targets))
@@ -68,6 +54,70 @@ func (e *Engine) Run(ctx context.Context, cfg *config.Repo, base, head Side, cha
 	for _, err := range errs {
 		if err != nil {
 			return out, err
+		}
+	}
+	return out, nil
+}
+
+// planned is the apps a change affects, with the graphs of both sides.
+type planned struct {
+	targets    []render.Target
+	base, head *render.Graph
+}
+
+// plan discovers the apps on both sides (with the base's policy) and finds
+// those the changed files affect.
+func (e *Engine) plan(cfg *config.Repo, base, head Side, changed []forge.ChangedFile) (planned, error) {
+	baseApps, err := render.Discover(base.FS, cfg)
+	if err != nil {
+		return planned{}, fmt.Errorf("find apps at base %s: %w", short(base.SHA), err)
+	}
+	headApps, err := render.Discover(head.FS, cfg)
+	if err != nil {
+		return planned{}, fmt.Errorf("find apps at head %s: %w", short(head.SHA), err)
+	}
+	p := planned{
+		base: render.BuildGraph(render.NewTree(base.FS), baseApps),
+		head: render.BuildGraph(render.NewTree(head.FS), headApps),
+	}
+	var paths []string
+	for _, f := range changed {
+		paths = append(paths, f.Path)
+		if f.PreviousPath != "" {
+			paths = append(paths, f.PreviousPath)
+		}
+	}
+	p.targets = render.Plan(p.base, p.head, paths)
+	return p, nil
+}
+
+// AppRender is one affected app rendered on the sides it exists on.
+type AppRender struct {
+	App            render.App
+	AtBase, AtHead bool
+	// Base and Head are the renders; a side the app does not exist on is
+	// the zero Result.
+	Base, Head render.Result
+}
+
+// Renders renders every app the change affects, at base and head.
+func (e *Engine) Renders(ctx context.Context, cfg *config.Repo, base, head Side, changed []forge.ChangedFile) ([]AppRender, error) {
+	p, err := e.plan(cfg, base, head, changed)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AppRender, len(p.targets))
+	for i, t := range p.targets {
+		out[i] = AppRender{App: t.App, AtBase: t.AtBase, AtHead: t.AtHead}
+		if t.AtBase {
+			if out[i].Base, err = e.Renderer.Render(ctx, p.base, t.App); err != nil {
+				return nil, err
+			}
+		}
+		if t.AtHead {
+			if out[i].Head, err = e.Renderer.Render(ctx, p.head, t.App); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil

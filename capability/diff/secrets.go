@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -35,26 +34,14 @@ type SecretSource struct {
 // head cannot be checked: it is returned as a finding that says so, so the
 // rule fails closed.
 func (e *Engine) PlaintextSecrets(ctx context.Context, cfg *config.Repo, base, head Side, changed []forge.ChangedFile) ([]SecretSource, error) {
-	baseApps, err := render.Discover(base.FS, cfg)
+	p, err := e.plan(cfg, base, head, changed)
 	if err != nil {
-		return nil, fmt.Errorf("find apps at base %s: %w", short(base.SHA), err)
+		return nil, err
 	}
-	headApps, err := render.Discover(head.FS, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("find apps at head %s: %w", short(head.SHA), err)
-	}
-	headTree := render.NewTree(head.FS)
-	headGraph := render.BuildGraph(headTree, headApps)
-	baseGraph := render.BuildGraph(render.NewTree(base.FS), baseApps)
-	var paths []string
-	for _, f := range changed {
-		paths = append(paths, f.Path)
-		if f.PreviousPath != "" {
-			paths = append(paths, f.PreviousPath)
-		}
-	}
+	headGraph := p.head
+	headTree := headGraph.Tree()
 	var out []SecretSource
-	for _, t := range render.Plan(baseGraph, headGraph, paths) {
+	for _, t := range p.targets {
 		if !t.AtHead {
 			continue
 		}
