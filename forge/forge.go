@@ -37,6 +37,16 @@ type Reader interface {
 	// UserGPGKeys returns the OpenPGP public keys login registered on the
 	// forge, for verifying commit signatures against pinned fingerprints.
 	UserGPGKeys(ctx context.Context, repo Repo, login string) ([]GPGKey, error)
+	// Commit returns one commit of the repository with its parents;
+	// ErrNotFound when there is none.
+	Commit(ctx context.Context, repo Repo, sha string) (*Commit, error)
+	// PullRequestsForCommit lists the pull requests a commit belongs to:
+	// for a commit on the default branch, the merged pull request that
+	// brought it there.
+	PullRequestsForCommit(ctx context.Context, repo Repo, sha string) ([]PullRequest, error)
+	// IssuesLabelled lists the issues, open and closed, that carry label;
+	// pull requests are left out.
+	IssuesLabelled(ctx context.Context, repo Repo, label string) ([]Issue, error)
 }
 
 // Publisher reports verdicts and makes the changes gitward proposes.
@@ -66,6 +76,11 @@ type Publisher interface {
 	// CommitToBranch writes one commit and moves the branch to it with a
 	// compare-and-swap; ErrConflict when the branch moved meanwhile.
 	CommitToBranch(ctx context.Context, repo Repo, c BranchCommit) (sha string, err error)
+	// StartBranch creates a branch whose first commit is a root commit —
+	// one without parents — holding only c.Files, for a history unrelated
+	// to the repository's code such as the audit ledger. ExpectedHead and
+	// Parent must be empty. ErrConflict when the branch exists already.
+	StartBranch(ctx context.Context, repo Repo, c BranchCommit) (sha string, err error)
 	// FindPullRequest returns the open pull request from head into base, or
 	// ErrNotFound.
 	FindPullRequest(ctx context.Context, repo Repo, head, base string) (*PullRequest, error)

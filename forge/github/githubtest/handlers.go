@@ -38,6 +38,7 @@ var handlers = map[string]handler{
 	"issues/update-comment":              updateComment,
 	"issues/delete-comment":              deleteComment,
 	"reactions/create-for-issue-comment": createReaction,
+	"issues/list-for-repo":               listIssues,
 	"issues/create":                      createIssue,
 	"issues/get":                         getIssue,
 	"issues/update":                      updateIssue,
@@ -62,6 +63,8 @@ var handlers = map[string]handler{
 	"git/create-commit": createGitCommit,
 	"git/get-commit":    getGitCommit,
 	"repos/get-commit":  getCommit,
+
+	"repos/list-pull-requests-associated-with-commit": listPullsForCommit,
 }
 
 func ok(body any) reply { return reply{status: http.StatusOK, body: body} }

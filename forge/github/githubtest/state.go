@@ -52,6 +52,9 @@ type pull struct {
 	commits []string
 	reviews []Review
 	files   []File
+	// landed are commits the pull request's merge wrote on its base
+	// branch (see LandCommits).
+	landed []string
 }
 
 type issue struct {

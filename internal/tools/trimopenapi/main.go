@@ -52,6 +52,7 @@ var operations = []struct{ Method, Path string }{
 	{"DELETE", "/repos/{owner}/{repo}/issues/comments/{comment_id}"},
 	{"POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"},
 	// Issues and labels.
+	{"GET", "/repos/{owner}/{repo}/issues"},
 	{"POST", "/repos/{owner}/{repo}/issues"},
 	{"GET", "/repos/{owner}/{repo}/issues/{issue_number}"},
 	{"PATCH", "/repos/{owner}/{repo}/issues/{issue_number}"},
@@ -77,6 +78,9 @@ var operations = []struct{ Method, Path string }{
 	{"POST", "/repos/{owner}/{repo}/git/commits"},
 	{"GET", "/repos/{owner}/{repo}/git/commits/{commit_sha}"},
 	{"GET", "/repos/{owner}/{repo}/commits/{ref}"},
+	// The pull requests a commit on the default branch came from, to find
+	// pushes that bypassed review.
+	{"GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls"},
 	// Rate limit.
 	{"GET", "/rate_limit"},
 }
