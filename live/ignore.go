@@ -85,22 +85,3 @@ func hides(r config.IgnoreRule, f Field) bool {
 	}
 	return true
 }
-
-// addHidden adds counts into a running total, keeping rule order by first
-// appearance.
-func addHidden(total []Hidden, more []Hidden) []Hidden {
-	for _, h := range more {
-		found := false
-		for i := range total {
-			if total[i].Rule == h.Rule {
-				total[i].Fields += h.Fields
-				found = true
-				break
-			}
-		}
-		if !found {
-			total = append(total, h)
-		}
-	}
-	return total
-}
