@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gitward/gitward/capability/diff"
+	"github.com/gitward/gitward/capability/drift"
+	driftverdict "github.com/gitward/gitward/checks/drift"
+	"github.com/gitward/gitward/live"
 	"github.com/gitward/gitward/render"
 	"github.com/gitward/gitward/report"
 	"github.com/spf13/cobra"
@@ -15,6 +19,7 @@ import (
 func newPreviewCommand() *cobra.Command {
 	var (
 		repoDir, base, head, format string
+		kubeconfig, kubeContext     string
 		limit                       int
 	)
 	cmd := &cobra.Command{
@@ -81,6 +86,20 @@ commits, plaintext Secrets: gitward/change-control would fail); 2 an error.`,
 			if err != nil {
 				return exitCode(2, fmt.Errorf("change control: %w", err))
 			}
+			// With a cluster, the live section: what merging would change in
+			// it, and how it already differs from git.
+			var liveApps []driftverdict.App
+			mode := policy.Drift.Mode
+			if kubeconfig != "" || kubeContext != "" {
+				cluster, err := connectCLI(kubeconfig, kubeContext, 30*time.Second)
+				if err != nil {
+					return exitCode(2, err)
+				}
+				capability := &drift.Capability{Engine: engine, Clusters: single{cluster}, Default: "cli"}
+				if liveApps, err = capability.Compare(ctx, policy, baseSide, headSide, changed); err != nil {
+					return exitCode(2, err)
+				}
+			}
 			out := cmd.OutOrStdout()
 			if format == "json" {
 				enc := json.NewEncoder(out)
@@ -88,7 +107,8 @@ commits, plaintext Secrets: gitward/change-control would fail); 2 an error.`,
 				both := struct {
 					RenderedDiff  report.RenderedDiff `json:"renderedDiff"`
 					ChangeControl changeControl       `json:"changeControl"`
-				}{result, control}
+					Live          []driftverdict.App  `json:"live,omitempty"`
+				}{result, control, liveApps}
 				if err := enc.Encode(both); err != nil {
 					return exitCode(2, err)
 				}
@@ -100,7 +120,12 @@ commits, plaintext Secrets: gitward/change-control would fail); 2 an error.`,
 				if strings.HasSuffix(comment, "\n\n") {
 					sep = ""
 				}
-				if _, err := fmt.Fprint(out, comment+sep+control.markdown()); err != nil {
+				text := comment + sep + control.markdown()
+				if liveApps != nil {
+					header, sections := report.LiveChanges(liveApps, mode)
+					text += "\n" + strings.Join(report.Split(func(int, int) string { return "" }, header, sections, 1<<30), "")
+				}
+				if _, err := fmt.Fprint(out, text); err != nil {
 					return exitCode(2, err)
 				}
 			}
@@ -108,6 +133,11 @@ commits, plaintext Secrets: gitward/change-control would fail); 2 an error.`,
 			for _, a := range result.Apps {
 				if a.Failed() && a.FailedAt == "head" {
 					findings = append(findings, a.Name+" does not render at head")
+				}
+			}
+			if liveApps != nil {
+				if v := driftverdict.Decide(liveApps, mode); v.Conclusion != "success" && v.Conclusion != "neutral" || len(v.Failed) > 0 {
+					findings = append(findings, "live: "+v.Title)
 				}
 			}
 			if failed := control.failed(); len(failed) > 0 {
@@ -124,5 +154,12 @@ commits, plaintext Secrets: gitward/change-control would fail); 2 an error.`,
 	cmd.Flags().StringVar(&head, "head", "", "head revision (the change)")
 	cmd.Flags().StringVar(&format, "format", "markdown", "output format: markdown or json")
 	cmd.Flags().IntVar(&limit, "comment-limit", 65536, "largest comment, in characters (GitHub's limit)")
+	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "compare with this cluster too: what merging changes there, and its drift from git")
+	cmd.Flags().StringVar(&kubeContext, "context", "", "kubeconfig context for --kubeconfig (default: the current one)")
 	return cmd
 }
+
+// single is one cluster for every app: the one the CLI flags name.
+type single struct{ c *live.Cluster }
+
+func (s single) Cluster(string) (*live.Cluster, error) { return s.c, nil }

@@ -13,6 +13,7 @@ import (
 	"github.com/gitward/gitward/app"
 	"github.com/gitward/gitward/capability/changecontrol"
 	"github.com/gitward/gitward/capability/diff"
+	"github.com/gitward/gitward/capability/drift"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge/snapshot"
 	"github.com/gitward/gitward/handlers"
@@ -109,7 +110,13 @@ func serverOptions(cfg *config.Server, log zerolog.Logger) (app.Options, error) 
 // rendered once per commit.
 func capabilities(cfg *config.Server) []handlers.Capability {
 	engine := &diff.Engine{Renderer: render.NewRenderer(render.OptionsFrom(cfg.Render))}
-	return []handlers.Capability{diff.New(engine), changecontrol.New(engine)}
+	caps := []handlers.Capability{diff.New(engine), changecontrol.New(engine)}
+	if len(cfg.Clusters) > 0 {
+		// Live drift needs clusters; without any, gitward/drift is not
+		// published at all rather than always neutral.
+		caps = append(caps, drift.New(engine, &drift.Connector{Config: cfg.Clusters}))
+	}
+	return caps
 }
 
 // cacheBytes maps the config's cache size, where 0 turns caching off, onto

@@ -1,0 +1,231 @@
+package drift_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitward/gitward/capability/diff"
+	"github.com/gitward/gitward/capability/drift"
+	"github.com/gitward/gitward/forge"
+	ghforge "github.com/gitward/gitward/forge/github"
+	"github.com/gitward/gitward/forge/github/githubtest"
+	"github.com/gitward/gitward/forge/snapshot"
+	"github.com/gitward/gitward/handlers"
+	"github.com/gitward/gitward/internal/livetest"
+	"github.com/gitward/gitward/live"
+	"github.com/gitward/gitward/render"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+)
+
+func TestMain(m *testing.M) { livetest.Main(m) }
+
+const repoName = "octo-org/clusters"
+
+var (
+	baseSHA = strings.Repeat("b", 40)
+	headSHA = strings.Repeat("c", 40)
+)
+
+func deployment(ns, tag string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: podinfo
+  namespace: %s
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: podinfo
+  template:
+    metadata:
+      labels:
+        app: podinfo
+    spec:
+      containers:
+        - name: podinfo
+          image: ghcr.io/stefanprodan/podinfo:%s
+`, ns, tag)
+}
+
+// clusters hands out the test API server under any name but "nowhere".
+type clusters struct{ c *live.Cluster }
+
+func (c clusters) Cluster(name string) (*live.Cluster, error) {
+	if name == "nowhere" {
+		return nil, fmt.Errorf("cluster %q is not configured on this gitward server (server config: clusters)", name)
+	}
+	return c.c, nil
+}
+
+type fixture struct {
+	t   *testing.T
+	gh  *githubtest.Server
+	f   *ghforge.Forge
+	ref forge.PRRef
+	cap *drift.Capability
+	dyn dynamic.Interface
+	ns  string
+}
+
+var deployments = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+
+// newFixture seeds a pull request that bumps podinfo's image in namespace
+// ns, with policy as .gitward.yaml, and a cluster where the base version
+// runs (applied by a kubectl-like client).
+func newFixture(t *testing.T, ns, policy string) *fixture {
+	t.Helper()
+	cfg := livetest.Config(t)
+	cl, err := live.New("test", cfg, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.New(t)
+	cache, err := snapshot.NewCache(t.TempDir(), 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := ghforge.New(gh.ClientCreator(t), ghforge.Options{AppID: githubtest.DefaultAppID, Snapshots: cache})
+	gh.AddInstallation(7, "octo-org")
+	gh.AddRepo(7, "octo-org", "clusters", "main")
+	base := map[string]string{
+		".gitward.yaml":                   policy,
+		"apps/podinfo/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+		"apps/podinfo/deployment.yaml":    deployment(ns, "6.5.0"),
+	}
+	head := maps.Clone(base)
+	head["apps/podinfo/deployment.yaml"] = deployment(ns, "6.6.0")
+	gh.SetTree(repoName, baseSHA, base)
+	gh.SetTree(repoName, headSHA, head)
+	n := gh.AddPullRequest(repoName, githubtest.PullRequest{Title: "bump", Author: "alice", BaseRef: "main", BaseSHA: baseSHA, HeadRef: "bump", HeadSHA: headSHA})
+	gh.SetFiles(repoName, n, []githubtest.File{{Filename: "apps/podinfo/deployment.yaml", Status: "modified"}})
+
+	ctx := t.Context()
+	nsObj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
+	if _, err := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).Create(ctx, nsObj, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := live.Decode([]byte(deployment(ns, "6.5.0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dyn.Resource(deployments).Namespace(ns).Create(ctx, objs[0], metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"}); err != nil {
+		t.Fatal(err)
+	}
+	engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{})}
+	return &fixture{t: t, gh: gh, f: f, cap: drift.New(engine, clusters{cl}), dyn: dyn, ns: ns,
+		ref: forge.PRRef{Repo: forge.Repo{Host: "github.com", Owner: "octo-org", Name: "clusters", InstallationID: 7, DefaultBranch: "main"}, Number: n}}
+}
+
+// scaleByHand changes replicas the way `kubectl edit` does.
+func (fx *fixture) scaleByHand(ctx context.Context, replicas int) {
+	fx.t.Helper()
+	patch := fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas)
+	if _, err := fx.dyn.Resource(deployments).Namespace(fx.ns).Patch(ctx, "podinfo", types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
+		fx.t.Fatal(err)
+	}
+}
+
+func (fx *fixture) evaluate() {
+	fx.t.Helper()
+	e := &handlers.Evaluator{Capabilities: []handlers.Capability{fx.cap}, Backoff: time.Millisecond}
+	if err := e.Evaluate(fx.t.Context(), fx.f, fx.ref); err != nil {
+		fx.t.Fatal(err)
+	}
+}
+
+func (fx *fixture) check() githubtest.CheckRun {
+	fx.t.Helper()
+	runs := fx.gh.CheckRuns(repoName, headSHA)
+	if len(runs) != 1 || runs[0].Name != "gitward/drift" {
+		fx.t.Fatalf("check runs: %+v", runs)
+	}
+	return runs[0]
+}
+
+func policy(mode string) string {
+	return "version: 1\nclusters:\n  - name: test\n    paths: [\"apps/**\"]\ndrift:\n  mode: " + mode + "\n"
+}
+
+func TestNoDriftPassesAndShowsWhatMergingChanges(t *testing.T) {
+	fx := newFixture(t, "drift-none", policy("enforce"))
+	fx.evaluate()
+	run := fx.check()
+	if run.Conclusion != "success" || !strings.Contains(run.Title, "No drift") {
+		t.Fatalf("check = %s %q\n%s", run.Conclusion, run.Title, run.Summary)
+	}
+	if !strings.Contains(run.Summary, "/spec/template/spec/containers/0/image") || !strings.Contains(run.Summary, "6.6.0") {
+		t.Errorf("summary does not show the planned image change:\n%s", run.Summary)
+	}
+	for _, defaulted := range []string{"/spec/strategy", "/spec/revisionHistoryLimit", "terminationMessagePath"} {
+		if strings.Contains(run.Summary, defaulted) {
+			t.Errorf("a field the API server defaults shows as a change: %s\n%s", defaulted, run.Summary)
+		}
+	}
+	comments := fx.gh.Comments(repoName, fx.ref.Number)
+	if len(comments) != 1 || !strings.Contains(comments[0].Body, "## gitward · live changes") {
+		t.Errorf("the sticky comment lacks the live changes: %+v", comments)
+	}
+}
+
+func TestDriftIsAttributedAndJudgedByTheMode(t *testing.T) {
+	for _, tc := range []struct {
+		mode, conclusion string
+	}{{"notify", "neutral"}, {"enforce", "failure"}} {
+		t.Run(tc.mode, func(t *testing.T) {
+			fx := newFixture(t, "drift-"+tc.mode, policy(tc.mode))
+			fx.scaleByHand(t.Context(), 5)
+			fx.evaluate()
+			run := fx.check()
+			t.Logf("%s\n%s", run.Title, run.Summary)
+			if run.Conclusion != tc.conclusion {
+				t.Fatalf("conclusion %s, want %s\n%s", run.Conclusion, tc.conclusion, run.Summary)
+			}
+			if !strings.Contains(run.Summary, "/spec/replicas: 5 in the cluster, 2 in git") || !strings.Contains(run.Summary, "kubectl-edit (Update)") {
+				t.Errorf("drift is not shown with its attribution:\n%s", run.Summary)
+			}
+		})
+	}
+}
+
+func TestIgnoreRulesHideExpectedChangesAndSaySo(t *testing.T) {
+	p := policy("enforce") + "  ignore:\n    - name: hand-scaling\n      match:\n        kind: Deployment\n      json_pointers: [\"/spec/replicas\"]\n      field_managers: [kubectl-edit]\n"
+	fx := newFixture(t, "drift-ignored", p)
+	fx.scaleByHand(t.Context(), 4)
+	fx.evaluate()
+	run := fx.check()
+	if run.Conclusion != "success" {
+		t.Fatalf("conclusion %s, want success with the drift hidden\n%s", run.Conclusion, run.Summary)
+	}
+	if !strings.Contains(run.Summary, "hidden by rule hand-scaling") {
+		t.Errorf("the hidden field is not counted:\n%s", run.Summary)
+	}
+}
+
+func TestAClusterThatCannotBeAskedIsNeverGreen(t *testing.T) {
+	for _, tc := range []struct {
+		mode, conclusion string
+	}{{"notify", "neutral"}, {"enforce", "failure"}} {
+		t.Run(tc.mode, func(t *testing.T) {
+			p := "version: 1\nclusters:\n  - name: nowhere\n    paths: [\"apps/**\"]\ndrift:\n  mode: " + tc.mode + "\n"
+			fx := newFixture(t, "drift-nowhere-"+tc.mode, p)
+			fx.evaluate()
+			run := fx.check()
+			if run.Conclusion != tc.conclusion || !strings.Contains(run.Summary, `cluster "nowhere" is not configured`) {
+				t.Errorf("check = %s %q\n%s", run.Conclusion, run.Title, run.Summary)
+			}
+		})
+	}
+}

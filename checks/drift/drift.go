@@ -1,0 +1,113 @@
+// Package drift decides the gitward/drift check from what the live cluster
+// comparison found: planned changes (what merging will do) are shown, not
+// judged; out-of-band drift, and clusters that cannot be asked, are judged
+// by the repository's drift mode — notify makes them neutral, enforce makes
+// them fail. It is pure: the live package does the cluster I/O.
+package drift
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/live"
+)
+
+// CheckName is the drift check run.
+const CheckName = "gitward/drift"
+
+// App is what the cluster said about one affected app.
+type App struct {
+	Name, Path string
+	// Cluster is the cluster the app deploys to; "" when none is mapped.
+	Cluster string
+	// Plan is what merging would change (the head render dry-run applied),
+	// Drift how the cluster differs from the base render. Either is nil
+	// when the app does not exist on that side or the cluster failed.
+	Plan, Drift *live.Result
+	// Err is why the cluster could not be compared: unreachable, refused,
+	// not configured on this gitward, or a render that failed.
+	Err error
+}
+
+// Drifted reports whether the cluster differs from git for this app:
+// changed or missing objects, or objects the cluster refused to show.
+func (a App) Drifted() bool {
+	if a.Drift == nil {
+		return false
+	}
+	for _, o := range a.Drift.Objects {
+		switch o.Action {
+		case live.Changed, live.Missing, live.Failed:
+			return true
+		}
+	}
+	return false
+}
+
+// Planned counts the objects merging would create, change or prune.
+func (a App) Planned() int {
+	if a.Plan == nil {
+		return 0
+	}
+	return a.Plan.Count(live.Created) + a.Plan.Count(live.Changed) + a.Plan.Count(live.Pruned)
+}
+
+// Verdict is the drift check's result.
+type Verdict struct {
+	Conclusion forge.Conclusion
+	Title      string
+	// Drifted and Failed name the apps with drift and those whose cluster
+	// could not be compared.
+	Drifted, Failed []string
+}
+
+// Decide judges the apps under mode (config.DriftNotify or
+// config.DriftEnforce).
+func Decide(apps []App, mode string) Verdict {
+	var v Verdict
+	mapped, planned := 0, 0
+	for _, a := range apps {
+		if a.Cluster == "" && a.Err == nil {
+			continue
+		}
+		mapped++
+		planned += a.Planned()
+		switch {
+		case a.Err != nil:
+			v.Failed = append(v.Failed, a.Name)
+		case a.Drifted():
+			v.Drifted = append(v.Drifted, a.Name)
+		}
+	}
+	bad := forge.ConclusionNeutral
+	if mode == config.DriftEnforce {
+		bad = forge.ConclusionFailure
+	}
+	switch {
+	case mapped == 0:
+		v.Conclusion = forge.ConclusionNeutral
+		v.Title = "No affected app is mapped to a cluster"
+	case len(v.Failed) > 0:
+		v.Conclusion = bad
+		v.Title = fmt.Sprintf("%s could not be compared with the cluster", count(len(v.Failed), "app"))
+		if len(v.Drifted) > 0 {
+			v.Title += fmt.Sprintf("; %s drifted", count(len(v.Drifted), "app"))
+		}
+	case len(v.Drifted) > 0:
+		v.Conclusion = bad
+		v.Title = fmt.Sprintf("%s drifted from git: %s", count(len(v.Drifted), "app"), strings.Join(v.Drifted, ", "))
+	default:
+		v.Conclusion = forge.ConclusionSuccess
+		v.Title = fmt.Sprintf("No drift; merging changes %s in the cluster", count(planned, "object"))
+	}
+	return v
+}
+
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
