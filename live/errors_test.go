@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/internal/livetest"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -27,7 +28,7 @@ func TestForbidden(t *testing.T) {
 
 	// A user the API server authenticates (by client certificate) and RBAC
 	// grants nothing beyond discovery.
-	user, err := env.AddUser(envtest.User{Name: "gitward-limited"}, nil)
+	user, err := livetest.Env(t).AddUser(envtest.User{Name: "gitward-limited"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func TestConnect(t *testing.T) {
 
 	t.Run("a kubeconfig and context reach the cluster", func(t *testing.T) {
 		needCluster(t)
-		kc, err := clientcmd.Load(env.KubeConfig)
+		kc, err := clientcmd.Load(livetest.Env(t).KubeConfig)
 		if err != nil {
 			t.Fatal(err)
 		}

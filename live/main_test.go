@@ -3,95 +3,27 @@ package live
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gitward/gitward/internal/livetest"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 )
 
 // The tests that need a cluster share one real kube-apiserver and etcd,
-// started by controller-runtime's envtest on first use from the binaries
-// scripts/envtest.sh builds. Without them those tests skip, unless
-// GITWARD_REQUIRE_ENVTEST is set, as in CI, where they fail.
+// started on first use by internal/livetest.
 
-const requireEnv = "GITWARD_REQUIRE_ENVTEST"
+func TestMain(m *testing.M) { livetest.Main(m) }
 
-var (
-	envOnce  sync.Once
-	env      *envtest.Environment
-	adminCfg *rest.Config
-	envErr   error
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if env != nil {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping the test API server:", err)
-		}
-	}
-	os.Exit(code)
-}
-
-// assetsDir is KUBEBUILDER_ASSETS, or scripts/envtest.sh's cache folder when
-// that is unset, and whether it holds both binaries.
-func assetsDir() (string, bool) {
-	dir := os.Getenv("KUBEBUILDER_ASSETS")
-	if dir == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, _ := os.UserHomeDir()
-			cache = filepath.Join(home, ".cache")
-		}
-		dir = filepath.Join(cache, "gitward", "envtest", "v1.34.4")
-	}
-	for _, bin := range []string{"kube-apiserver", "etcd"} {
-		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
-			return dir, false
-		}
-	}
-	return dir, true
-}
-
-// needCluster returns the admin configuration of the test API server,
-// starting it the first time.
-func needCluster(t testing.TB) *rest.Config {
-	t.Helper()
-	envOnce.Do(func() {
-		dir, ok := assetsDir()
-		if !ok {
-			envErr = fmt.Errorf("no kube-apiserver and etcd in %s: run scripts/envtest.sh and set KUBEBUILDER_ASSETS to the folder it prints", dir)
-			return
-		}
-		no := false
-		env = &envtest.Environment{BinaryAssetsDirectory: dir, UseExistingCluster: &no}
-		start := time.Now()
-		adminCfg, envErr = env.Start()
-		if envErr != nil {
-			envErr = fmt.Errorf("starting kube-apiserver and etcd from %s: %w", dir, envErr)
-			return
-		}
-		fmt.Fprintf(os.Stderr, "live: test API server ready in %.1fs\n", time.Since(start).Seconds())
-	})
-	if envErr != nil {
-		if os.Getenv(requireEnv) != "" {
-			t.Fatalf("%s is set: %v", requireEnv, envErr)
-		}
-		t.Skipf("skipping: %v (set %s to make this a failure)", envErr, requireEnv)
-	}
-	return adminCfg
-}
+// needCluster returns the admin configuration of the test API server.
+func needCluster(t testing.TB) *rest.Config { return livetest.Config(t) }
 
 // testCluster connects to the test API server as its admin.
 func testCluster(t testing.TB) *Cluster {

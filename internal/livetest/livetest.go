@@ -107,3 +107,10 @@ func Kubeconfig(t testing.TB) string {
 	}
 	return p
 }
+
+// Env returns the running test environment, for tests that add users or
+// read its kubeconfig; it starts the API server on first use.
+func Env(t testing.TB) *envtest.Environment {
+	need(t)
+	return env
+}
