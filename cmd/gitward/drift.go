@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,28 +38,11 @@ a cluster that cannot be reached or refuses gitward).`,
 				return exitCode(2, err)
 			}
 			defer repo.close()
-			var tree fs.FS
-			if rev != "" {
-				tree, _, err = repo.commit(cmd.Context(), rev)
-			} else {
-				tree, err = repo.worktree()
-			}
+			loaded, err := repo.loadApps(cmd.Context(), rev, args)
 			if err != nil {
 				return exitCode(2, err)
 			}
-			policy, err := repoPolicy(tree)
-			if err != nil {
-				return exitCode(2, err)
-			}
-			apps, err := render.Discover(tree, policy)
-			if err != nil {
-				return exitCode(2, err)
-			}
-			if len(args) > 0 {
-				if apps, err = pickApps(repo.dir, apps, args); err != nil {
-					return exitCode(2, err)
-				}
-			}
+			tree, policy, apps := loaded.tree, loaded.policy, loaded.apps
 			cluster, err := connectCLI(kubeconfig, kubeContext, timeout)
 			if err != nil {
 				return exitCode(2, err)

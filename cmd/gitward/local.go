@@ -11,6 +11,7 @@ import (
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge/localgit"
 	"github.com/gitward/gitward/forge/snapshot"
+	"github.com/gitward/gitward/render"
 )
 
 // localRepo reads a repository on disk for the CLI: its working tree, or
@@ -95,4 +96,38 @@ func repoPolicy(tree fs.FS) (*config.Repo, error) {
 		return nil, fmt.Errorf("invalid %s:\n%w", config.RepoFile, err)
 	}
 	return cfg, nil
+}
+
+// appsAt is a tree with its policy and apps, for the commands that render a
+// repository at one revision.
+type appsAt struct {
+	tree   fs.FS
+	policy *config.Repo
+	apps   []render.App
+}
+
+// loadApps reads the repository at rev (the working tree when rev is ""),
+// its policy, and its apps: those the paths name, or every app gitward
+// discovers when there are none.
+func (l *localRepo) loadApps(ctx context.Context, rev string, paths []string) (appsAt, error) {
+	var a appsAt
+	var err error
+	if rev != "" {
+		a.tree, _, err = l.commit(ctx, rev)
+	} else {
+		a.tree, err = l.worktree()
+	}
+	if err != nil {
+		return a, err
+	}
+	if a.policy, err = repoPolicy(a.tree); err != nil {
+		return a, err
+	}
+	if a.apps, err = render.Discover(a.tree, a.policy); err != nil {
+		return a, err
+	}
+	if len(paths) > 0 {
+		a.apps, err = pickApps(l.dir, a.apps, paths)
+	}
+	return a, err
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"path"
 	"path/filepath"
 	"strings"
@@ -37,29 +36,11 @@ Exit codes: 0 every app rendered, 2 an app failed or an error occurred.`,
 				return exitCode(2, err)
 			}
 			defer repo.close()
-			var tree fs.FS
-			if rev != "" {
-				tree, _, err = repo.commit(cmd.Context(), rev)
-			} else {
-				tree, err = repo.worktree()
-			}
+			loaded, err := repo.loadApps(cmd.Context(), rev, args)
 			if err != nil {
 				return exitCode(2, err)
 			}
-			policy, err := repoPolicy(tree)
-			if err != nil {
-				return exitCode(2, err)
-			}
-			apps, err := render.Discover(tree, policy)
-			if err != nil {
-				return exitCode(2, err)
-			}
-			if !all {
-				apps, err = pickApps(repo.dir, apps, args)
-				if err != nil {
-					return exitCode(2, err)
-				}
-			}
+			tree, apps := loaded.tree, loaded.apps
 			g := render.BuildGraph(render.NewTree(tree), apps)
 			r := render.NewRenderer(render.Options{})
 			results, err := r.RenderAll(cmd.Context(), g, apps)
