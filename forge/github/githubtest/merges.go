@@ -1,14 +1,16 @@
 package githubtest
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"time"
 )
 
-// Issues by label, and the pull requests a commit came from: what gitward
-// reads to find changes that reached a protected branch without review.
+// Merges, the pull requests a commit came from, and issues by label: what
+// gitward reads to record merges and find changes that reached a protected
+// branch without review.
 
 // listIssues serves issues/list-for-repo. As on GitHub, pull requests are
 // issues too and are listed with a pull_request key; labels must all match,
@@ -126,4 +128,30 @@ func (s *Server) LandCommits(repoName string, pr int, shas ...string) {
 		}
 		p.landed = append(p.landed, sha)
 	}
+}
+
+// MergePullRequest merges an open pull request as GitHub's merge button
+// does with a merge commit: it writes mergeSHA with the base branch's head
+// and the pull request's head as parents (and the head's files), moves the
+// base branch to it and marks the pull request closed and merged at at.
+func (s *Server) MergePullRequest(repoName string, pr int, mergeSHA string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo("MergePullRequest", repoName)
+	p := s.mustPull("MergePullRequest", r, pr)
+	base := r.refs["heads/"+p.BaseRef]
+	if base == "" {
+		base = p.BaseSHA
+	}
+	tree := emptyTreeSHA
+	if head := r.commits[p.HeadSHA]; head != nil {
+		tree = head.tree
+	}
+	r.commits[mergeSHA] = &commit{Commit: Commit{
+		SHA: mergeSHA, Parents: []string{base, p.HeadSHA}, Message: fmt.Sprintf("Merge pull request #%d from %s", pr, p.HeadRef),
+		Author: Identity{Name: "GitHub", Email: "noreply@github.com", Date: at}, Committer: Identity{Name: "GitHub", Email: "noreply@github.com", Date: at},
+		Verified: true, Reason: "valid", Signature: webFlowSignature,
+	}, tree: tree}
+	r.refs["heads/"+p.BaseRef] = mergeSHA
+	p.State, p.Merged, p.MergeCommitSHA, p.ClosedAt, p.UpdatedAt = "closed", true, mergeSHA, at.UTC(), at.UTC()
 }
