@@ -174,7 +174,8 @@ func New(opts Options) (*Server, error) {
 	s.resync = resync
 
 	eventHandlers := []githubapp.EventHandler{
-		&handlers.PullRequest{Forge: s.forge, Evaluator: evaluator},
+		&handlers.Merged{PullRequest: handlers.PullRequest{Forge: s.forge, Evaluator: evaluator}, Version: Version},
+		&handlers.Push{Forge: s.forge, Version: Version},
 		&handlers.CheckRerun{Forge: s.forge, Evaluator: evaluator},
 		&handlers.PullRequestReview{Forge: s.forge, Evaluator: evaluator},
 		&handlers.IssueComment{Forge: s.forge, Evaluator: evaluator},

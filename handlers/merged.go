@@ -1,0 +1,301 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gitward/gitward/audit"
+	policy "github.com/gitward/gitward/checks/changecontrol"
+	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/render"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+)
+
+// Merged writes the audit record of each pull request merged into a
+// protected branch, and hands every other pull_request action to the
+// PullRequest handler it wraps: go-githubapp dispatches an event type to
+// one handler only.
+//
+// The record carries change control's facts and verdict at merge time,
+// gathered by the change-control capability among the evaluator's
+// capabilities (one with a Gather method), and the digests of the affected
+// apps rendered at the merge commit with that capability's renderer.
+type Merged struct {
+	PullRequest
+	// Version is gitward's version, written into each record.
+	Version string
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// Retries is how many more times gathering change control's facts is
+	// tried after an error, waiting Backoff and then twice as long each
+	// time, before the record is written with the error. Zero values mean
+	// 2 retries from 2 seconds; a negative Retries means none.
+	Retries int
+	Backoff time.Duration
+
+	marks audit.Marks
+}
+
+// Gatherer reads the change-control facts of a pull request; the
+// change-control capability is one.
+type Gatherer interface {
+	Gather(ctx context.Context, ev *Evaluation) (policy.Facts, error)
+}
+
+// rendererOwner is a capability that shares its renderer.
+type rendererOwner interface {
+	Renderer() *render.Renderer
+}
+
+// Handles implements githubapp.EventHandler.
+func (h *Merged) Handles() []string { return []string{"pull_request"} }
+
+// mergedEvent holds what a pull_request payload says about a merge.
+type mergedEvent struct {
+	Action      string `json:"action"`
+	PullRequest *struct {
+		Number   int        `json:"number"`
+		Merged   bool       `json:"merged"`
+		MergedAt *time.Time `json:"merged_at"`
+		MergedBy *struct {
+			Login string `json:"login"`
+		} `json:"merged_by"`
+	} `json:"pull_request"`
+}
+
+// Handle implements githubapp.EventHandler.
+func (h *Merged) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
+	var m mergedEvent
+	if err := json.Unmarshal(payload, &m); err != nil || m.Action != "closed" || m.PullRequest == nil || !m.PullRequest.Merged {
+		return h.PullRequest.Handle(ctx, eventType, deliveryID, payload)
+	}
+	ev, err := decode(eventType, payload)
+	if err != nil {
+		return err
+	}
+	installation, repo, err := ev.repo(eventType)
+	if err != nil {
+		return err
+	}
+	number := m.PullRequest.Number
+	if number == 0 {
+		return fmt.Errorf("%s payload has no pull request number", eventType)
+	}
+	ctx, _ = githubapp.PreparePRContext(ctx, installation, repo, number)
+	ref := forge.PRRef{Repo: h.Forge.RepoFromEvent(installation, repo), Number: number}
+	var mergedAt time.Time
+	if m.PullRequest.MergedAt != nil {
+		mergedAt = *m.PullRequest.MergedAt
+	}
+	mergedBy := ""
+	if m.PullRequest.MergedBy != nil {
+		mergedBy = m.PullRequest.MergedBy.Login
+	}
+	return h.Record(ctx, h.Forge, ref, mergedAt, mergedBy)
+}
+
+func (h *Merged) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// Record writes the audit record of a merged pull request, unless its
+// base branch is not protected or it was recorded before. The policy,
+// which says which branches are protected and where the ledger lives, is
+// read at the pull request's base commit. Facts that cannot be read make
+// the record say so rather than leave the merge unrecorded; only a record
+// that cannot be written is an error.
+func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mergedAt time.Time, mergedBy string) error {
+	log := zerolog.Ctx(ctx)
+	repo := ref.Repo
+	pr, err := f.PullRequest(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("record the merge of %s: %w", ref, err)
+	}
+	if !pr.Merged || pr.MergeSHA == "" {
+		return fmt.Errorf("record the merge of %s: GitHub does not report it merged", ref)
+	}
+	cfg, cfgErr := LoadRepoConfig(ctx, f, repo, pr.BaseSHA)
+	var invalid *InvalidConfigError
+	switch {
+	case errors.As(cfgErr, &invalid):
+		// A broken policy does not stop the record: the merge happened.
+		cfg = config.DefaultRepo()
+	case cfgErr != nil:
+		return fmt.Errorf("record the merge of %s: %w", ref, cfgErr)
+	}
+	if !cfg.Audit.Protects(pr.BaseRef, repo.DefaultBranch) {
+		log.Debug().Str("base", pr.BaseRef).Msg("Merged into a branch the policy does not protect; nothing to record")
+		return nil
+	}
+	runs, err := f.CheckRuns(ctx, repo, pr.HeadSHA)
+	if err != nil {
+		return fmt.Errorf("record the merge of %s: %w", ref, err)
+	}
+	m := audit.Merge{Repo: repo, PR: *pr, MergedAt: mergedAt, MergedBy: mergedBy, CheckRuns: runs, Version: h.Version}
+
+	ev := &Evaluation{Forge: f, PR: pr, Config: cfg, Started: h.now(), existing: latestByName(runs)}
+	ev.FirstSeen = ev.Started
+	for _, r := range runs {
+		if !r.StartedAt.IsZero() && r.StartedAt.Before(ev.FirstSeen) {
+			ev.FirstSeen = r.StartedAt
+		}
+	}
+	if invalid != nil {
+		facts := policy.Facts{ConfigError: invalid}
+		m.Facts, m.Verdict = &facts, policy.Evaluate(facts)
+	} else {
+		facts, err := h.gather(ctx, ev)
+		if err != nil {
+			log.Error().Err(err).Msg("Could not gather change control's facts for the audit record; recording the error")
+			m.VerdictErr = err
+		} else {
+			m.Facts, m.Verdict = &facts, policy.Evaluate(facts)
+		}
+	}
+	if m.Landed, err = landedCommits(ctx, f, pr); err != nil {
+		log.Warn().Err(err).Msg("Could not find the commits a squash or rebase landed; recording the merge commit alone")
+		m.Landed = nil
+	}
+	m.Manifests = h.manifests(ctx, f, cfg, pr)
+
+	ledger := &audit.Ledger{Branch: cfg.Audit.Branch, Now: h.Now, Marks: &h.marks}
+	entry, err := ledger.Append(ctx, f, repo, audit.MergeRecord(m))
+	if err != nil {
+		log.Error().Bool(AuditKey, true).Err(err).Msg("Could not write the audit record of a merge")
+		return fmt.Errorf("record the merge of %s: %w", ref, err)
+	}
+	log.Info().Bool(AuditKey, true).
+		Int("record", entry.Seq).Str("path", entry.Path).Str("hash", entry.Hash).Bool("existing", entry.Existing).
+		Str("merge_sha", pr.MergeSHA).Str("conclusion", string(m.Verdict.Conclusion)).
+		Msg("Recorded a merge in the audit ledger")
+	return nil
+}
+
+// gather reads change control's facts with the capability that gathers
+// them, retrying a failing read.
+func (h *Merged) gather(ctx context.Context, ev *Evaluation) (policy.Facts, error) {
+	var g Gatherer
+	if h.Evaluator != nil {
+		for _, c := range h.Evaluator.Capabilities {
+			if cg, ok := c.(Gatherer); ok {
+				g = cg
+				break
+			}
+		}
+	}
+	if g == nil {
+		return policy.Facts{}, errors.New("gitward runs without the change-control capability")
+	}
+	retries, wait := h.Retries, h.Backoff
+	if retries == 0 {
+		retries = 2
+	}
+	if wait == 0 {
+		wait = 2 * time.Second
+	}
+	for attempt := 0; ; attempt++ {
+		facts, err := g.Gather(ctx, ev)
+		if err == nil || attempt >= retries || ctx.Err() != nil {
+			return facts, err
+		}
+		select {
+		case <-ctx.Done():
+			return facts, err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+// manifests renders the affected apps at the merge commit.
+func (h *Merged) manifests(ctx context.Context, f forge.Forge, cfg *config.Repo, pr *forge.PullRequest) audit.Manifests {
+	out := audit.Manifests{SHA: pr.MergeSHA}
+	var r *render.Renderer
+	if h.Evaluator != nil {
+		for _, c := range h.Evaluator.Capabilities {
+			if ro, ok := c.(rendererOwner); ok && ro.Renderer() != nil {
+				r = ro.Renderer()
+				break
+			}
+		}
+	}
+	if r == nil {
+		out.Error = "gitward runs without a renderer, so nothing was rendered"
+		return out
+	}
+	changed, err := f.ChangedFiles(ctx, pr.Ref)
+	if err != nil {
+		out.Error = "the changed files could not be read: " + err.Error()
+		return out
+	}
+	var paths []string
+	for _, c := range changed {
+		paths = append(paths, c.Path)
+		if c.PreviousPath != "" {
+			paths = append(paths, c.PreviousPath)
+		}
+	}
+	snap, err := f.Snapshot(ctx, pr.Ref.Repo, pr.MergeSHA)
+	if err != nil {
+		out.Error = "the merge commit could not be read: " + err.Error()
+		return out
+	}
+	defer snap.Release()
+	m, err := audit.RenderManifests(ctx, r, cfg, pr.MergeSHA, snap.FS(), paths)
+	if err != nil {
+		m.Error = err.Error()
+	}
+	return m
+}
+
+// landedCommits lists the first-parent commits a merge put on the base
+// branch, oldest first: the merge commit of a merge, the one commit of a
+// squash, or each commit a rebase wrote — walked back from the merge SHA
+// while GitHub says they came from this pull request.
+func landedCommits(ctx context.Context, f forge.Forge, pr *forge.PullRequest) ([]string, error) {
+	repo := pr.Ref.Repo
+	landed := []string{pr.MergeSHA}
+	merge, err := f.Commit(ctx, repo, pr.MergeSHA)
+	if err != nil {
+		return nil, err
+	}
+	if len(merge.Parents) != 1 {
+		return landed, nil
+	}
+	commits, err := f.Commits(ctx, pr.Ref)
+	if err != nil {
+		return nil, err
+	}
+	sha := merge.Parents[0]
+	for i := 1; i < len(commits); i++ {
+		prs, err := f.PullRequestsForCommit(ctx, repo, sha)
+		if err != nil {
+			return nil, err
+		}
+		ours := false
+		for _, p := range prs {
+			ours = ours || p.Ref.Number == pr.Ref.Number
+		}
+		if !ours {
+			break
+		}
+		landed = append([]string{sha}, landed...)
+		c, err := f.Commit(ctx, repo, sha)
+		if err != nil {
+			return nil, err
+		}
+		if len(c.Parents) != 1 {
+			break
+		}
+		sha = c.Parents[0]
+	}
+	return landed, nil
+}
