@@ -52,6 +52,8 @@ type Evidence struct {
 type SignatureSummary struct {
 	Commits  int `json:"commits"`
 	Verified int `json:"verified"`
+	// Signers names who signed each verified commit, where known.
+	Signers []string `json:"signers"`
 	// Problems names each commit whose signature did not verify.
 	Problems []string `json:"problems"`
 }
@@ -84,10 +86,16 @@ func EvidenceOf(s Stored) Evidence {
 		e.Checks[c.Name] = c.Conclusion
 	}
 	e.Signatures.Commits = len(s.Commits)
-	e.Signatures.Problems = []string{}
+	e.Signatures.Problems, e.Signatures.Signers = []string{}, []string{}
 	for _, c := range s.Commits {
 		if c.Signature.Verified {
 			e.Signatures.Verified++
+			switch {
+			case c.Signature.Signer != "":
+				e.Signatures.Signers = append(e.Signatures.Signers, prefix(c.SHA, 7)+" "+c.Signature.Signer)
+			case c.Signature.WebCommit:
+				e.Signatures.Signers = append(e.Signatures.Signers, prefix(c.SHA, 7)+" the forge's web interface")
+			}
 			continue
 		}
 		why := c.Signature.Reason
