@@ -183,7 +183,10 @@ func UnreviewedRecord(p DirectPush) Record {
 		rec.Covers = append(rec.Covers, c.SHA)
 		rec.Commits = append(rec.Commits, Commit{
 			SHA: c.SHA, Subject: subject(c.Message), Author: person(c.Author), Committer: person(c.Committer),
-			Signature: Signature{Signed: c.Signature.Signature != "", Verified: c.Signature.Verified, Reason: c.Signature.Reason},
+			Signature: Signature{
+				Signed:   c.Signature.Signature != "" || c.Signature.Verified,
+				Verified: c.Signature.Verified, Reason: c.Signature.Reason,
+			},
 		})
 	}
 	return rec
