@@ -27,7 +27,7 @@ clone with git, and trust nothing but what git holds.`,
 }
 
 func newAuditVerifyCommand() *cobra.Command {
-	var repoDir, ledger, branch, since string
+	var repoDir, ledger, branch, since, expectTip string
 	cmd := &cobra.Command{
 		Use:   "verify [--repo DIR] [--branch gitward/audit] [--default-branch main] [--since REV]",
 		Short: "Check the ledger's hash chain and that every commit on the default branch is covered by a record",
@@ -67,9 +67,15 @@ found (each is printed, naming the record or commit), 2 an error.`,
 				return exitCode(1, fmt.Errorf("%s in the ledger %s and the coverage of %s (%d records, %d commits %s)",
 					countOf(len(rep.All()), "problem", "problems"), rep.Ledger, rep.Branch, len(rep.Records), rep.Commits, from))
 			}
-			tip := "empty"
+			tip, tipHash := "empty", ""
 			if t := rep.Tip(); t != nil {
-				tip = t.Describe() + ", " + t.Hash
+				tip, tipHash = t.Describe()+", "+t.Hash, t.Hash
+			}
+			if expectTip != "" && !strings.EqualFold(strings.TrimPrefix(expectTip, "sha256:"), strings.TrimPrefix(tipHash, "sha256:")) {
+				// A ledger rewritten from the first record on, every hash
+				// recomputed, is only caught against a tip kept elsewhere.
+				fmt.Fprintf(out, "the ledger's tip is %s, not the expected %s: the ledger was rewritten or has not been fetched\n", tip, expectTip)
+				return exitCode(1, fmt.Errorf("ledger %s does not end at the expected record", rep.Ledger))
 			}
 			fmt.Fprintf(out, "ledger %s: %s, hash chain intact; tip %s\n", rep.Ledger, countOf(len(rep.Records), "record", "records"), tip)
 			fmt.Fprintf(out, "%s: %s %s, each covered by a record\n", rep.Branch, countOf(rep.Commits, "first-parent commit", "first-parent commits"), from)
@@ -80,6 +86,7 @@ found (each is printed, naming the record or commit), 2 an error.`,
 	cmd.Flags().StringVar(&ledger, "branch", audit.DefaultBranch, "the ledger branch")
 	cmd.Flags().StringVar(&branch, "default-branch", "", "the protected branch to check coverage of (default: origin's default branch, else main)")
 	cmd.Flags().StringVar(&since, "since", "", "check only the commits after this revision of the default branch")
+	cmd.Flags().StringVar(&expectTip, "expect-tip", "", "the tip record hash kept from an earlier verify, to detect a ledger rewritten with every hash recomputed")
 	return cmd
 }
 

@@ -156,6 +156,17 @@ func TestAuditVerify(t *testing.T) {
 			t.Errorf("stderr: %s", res.stderr)
 		}
 	})
+	t.Run("a ledger that does not end at the tip kept elsewhere exits 1", func(t *testing.T) {
+		r, staged := knownHistory(t)
+		ok := gitward(t, nil, "audit", "verify", "--repo", r.Dir, "--default-branch", "main", "--expect-tip", staged[4].Hash)
+		if ok.code != 0 {
+			t.Fatalf("the right tip: exit %d\n%s%s", ok.code, ok.stdout, ok.stderr)
+		}
+		res := gitward(t, nil, "audit", "verify", "--repo", r.Dir, "--default-branch", "main", "--expect-tip", staged[3].Hash)
+		if res.code != 1 || !strings.Contains(res.stdout, "not the expected "+staged[3].Hash) {
+			t.Errorf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+		}
+	})
 	t.Run("an uncovered commit exits 1", func(t *testing.T) {
 		r, _ := knownHistory(t)
 		sha := r.Commit("pushed while gitward was down")
