@@ -65,6 +65,6 @@ func newRootCommand(env config.LookupEnv) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(env), newRenderCommand(), newPreviewCommand(), newDriftCommand(), newAuditCommand(), newConfigCommand(env), newVersionCommand())
+	root.AddCommand(newServeCommand(env), newRenderCommand(), newPreviewCommand(), newDriftCommand(), newCaptureCommand(), newAuditCommand(), newConfigCommand(env), newVersionCommand())
 	return root
 }
