@@ -385,9 +385,20 @@ func TestCaptureRefusesSecretValues(t *testing.T) {
 	ns := namespace("secret")
 	const inGit, byHand = "correct-horse-battery", "hunter2-rotated-by-hand"
 	fsys := repo(map[string]string{
-		"apps/db/kustomization.yaml": "namespace: NS\nresources:\n  - secret.yaml\n  - configmap.yaml\n",
-		"apps/db/secret.yaml":        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: " + inGit + "\n",
-		"apps/db/configmap.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db-settings\ndata:\n  pool: \"10\"\n",
+		"apps/db/kustomization.yaml": "namespace: NS\nresources:\n  - db.yaml\n",
+		"apps/db/db.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: db-settings
+data:
+  pool: "10"
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+stringData:
+  password: ` + inGit + "\n",
 	}, ns)
 	apps := discover(t, fsys)
 	db := app(t, apps, "apps/db")
@@ -404,11 +415,13 @@ func TestCaptureRefusesSecretValues(t *testing.T) {
 	}
 	equalText(t, "the refusal", ch.Refusals[0].String(), "Secret "+ns+"/db: /data/password of the Secret differs in the cluster; "+
 		"capture never writes Secret values into git in plaintext: put the new value into its encrypted source (SOPS, SealedSecret or your secret store) by hand")
-	// The rest of the app is still captured.
-	if got := fmt.Sprint(paths(ch)); got != "[apps/db/configmap.yaml]" {
-		t.Errorf("writes %s", got)
-	}
+	// The ConfigMap is still captured, but not in its file, whose diff
+	// would show the Secret's value as context.
+	equalText(t, "the captured fields", captured(ch), "ConfigMap "+ns+"/db-settings /data/pool patch apps/db/gitward-capture-configmap-db-settings.yaml\n")
 	everything := fmt.Sprintf("%#v\n%s", ch, report(ch))
+	for _, f := range ch.Files {
+		everything += string(f.Content)
+	}
 	for _, v := range []string{inGit, byHand} {
 		for _, form := range []string{v, base64.StdEncoding.EncodeToString([]byte(v))} {
 			if strings.Contains(everything, form) {

@@ -22,7 +22,9 @@
 // app looks for. Only drifted fields are written: live.Drift already leaves
 // out status, the server's bookkeeping and defaults (both sides are
 // defaulted by the same dry-run), and fields hidden by ignore rules.
-// Secret values are never written: a drifted Secret value is refused.
+// Secret values are never written: a drifted Secret value is refused, and
+// a file holding Secret values is never edited in place, since the diff of
+// the edit would show them as context.
 //
 // Every route is verified before it is kept, by rendering the changed tree
 // in memory: the captured objects, dry-run against the cluster again, must

@@ -27,6 +27,11 @@ func (p *planner) inPlace(u *unstructured.Unstructured, src source, fields []liv
 	if err != nil {
 		return nil, fmt.Errorf("%s is not YAML gitward can edit: %v", src.file, err)
 	}
+	for _, d := range f.docs {
+		if holdsSecretValues(docRoot(d)) {
+			return nil, fmt.Errorf("%s holds Secret values, which the diff of an edit would show", src.file)
+		}
+	}
 	root := docRoot(f.docs[src.doc])
 	routes := make([]Route, len(fields))
 	for i, fl := range fields {
@@ -44,6 +49,21 @@ func (p *planner) inPlace(u *unstructured.Unstructured, src source, fields []liv
 		return nil, err
 	}
 	return &attempt{files: map[string][]byte{src.file: text}, file: src.file, routes: routes}, nil
+}
+
+// holdsSecretValues reports whether a document is a Secret with data or
+// stringData: its file is never edited in place, so that no diff of it,
+// with its context lines, carries a value.
+func holdsSecretValues(root *yaml.Node) bool {
+	if scalarValue(mapGet(root, "kind")) != "Secret" {
+		return false
+	}
+	for _, k := range []string{"data", "stringData"} {
+		if v := mapGet(root, k); v != nil && len(v.Content) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // editNode sets (or, when !set, removes) the field at the pointer tokens in
