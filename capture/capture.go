@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -330,7 +331,9 @@ func (p *planner) capture(ctx context.Context, o live.Object) ([]Captured, strin
 	for _, route := range []func(*unstructured.Unstructured, source, []live.Field) (*attempt, error){p.inPlace, p.entries, p.patch} {
 		a, err := route(u, src, fields)
 		if err != nil {
-			reasons = append(reasons, err.Error())
+			if !slices.Contains(reasons, err.Error()) {
+				reasons = append(reasons, err.Error())
+			}
 			continue
 		}
 		ptrs := make([]string, len(fields))

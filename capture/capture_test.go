@@ -375,8 +375,7 @@ func TestCaptureRefusesASharedBaseWithoutAnOverlay(t *testing.T) {
 	}
 	want := "Deployment.apps " + ns + "/web: cannot be captured: " +
 		"its source base/web.yaml is a base shared with overlays/prod, overlays/staging, and capture never edits a shared base; " +
-		"the app's kustomization base/kustomization.yaml is also read by overlays/prod, overlays/staging; " +
-		"the app's kustomization base/kustomization.yaml is also read by overlays/prod, overlays/staging, so the app has no overlay of its own to patch"
+		"the app's kustomization base/kustomization.yaml is also read by overlays/prod, overlays/staging, so the app has no overlay of its own to write to"
 	equalText(t, "the refusal", ch.Refusals[0].String(), want)
 }
 

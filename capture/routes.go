@@ -198,8 +198,8 @@ func (p *planner) entries(u *unstructured.Unstructured, src source, fields []liv
 			return nil, fmt.Errorf("%s is not an image or a replica count, so no images: or replicas: entry can hold it", f.Pointer)
 		}
 	}
-	if others := p.sharedWith(p.kust); len(others) > 0 {
-		return nil, fmt.Errorf("the app's kustomization %s is also read by %s", p.kust, strings.Join(others, ", "))
+	if err := p.ownOverlay(); err != nil {
+		return nil, err
 	}
 	f, root, err := p.kustomization()
 	if err != nil {
@@ -221,6 +221,15 @@ func (p *planner) entries(u *unstructured.Unstructured, src source, fields []liv
 		return nil, err
 	}
 	return &attempt{files: map[string][]byte{p.kust: text}, file: p.kust, routes: routes}, nil
+}
+
+// ownOverlay says why the app's kustomization cannot be edited: when
+// another app reads it, the app has no overlay of its own.
+func (p *planner) ownOverlay() error {
+	if others := p.sharedWith(p.kust); len(others) > 0 {
+		return fmt.Errorf("the app's kustomization %s is also read by %s, so the app has no overlay of its own to write to", p.kust, strings.Join(others, ", "))
+	}
+	return nil
 }
 
 // kustomization reads the app's kustomization as the accepted changes
@@ -355,8 +364,8 @@ func setReplicas(root *yaml.Node, srcName, renderedName string, count any) error
 // patch writes the drifted fields as a strategic-merge patch file in the
 // app's directory, listed under its kustomization's patches:.
 func (p *planner) patch(u *unstructured.Unstructured, src source, fields []live.Field) (*attempt, error) {
-	if others := p.sharedWith(p.kust); len(others) > 0 {
-		return nil, fmt.Errorf("the app's kustomization %s is also read by %s, so the app has no overlay of its own to patch", p.kust, strings.Join(others, ", "))
+	if err := p.ownOverlay(); err != nil {
+		return nil, err
 	}
 	var target any = deepCopy(u.Object)
 	for _, fl := range fields {
