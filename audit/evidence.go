@@ -201,3 +201,30 @@ func sortedApps(apps []RenderedApp) {
 		return apps[i].Path < apps[j].Path
 	})
 }
+
+// RetroactiveRecord is the record of a post-incident review's retroactive
+// approval of the change merge records: it covers the merge commit again,
+// carries the merge's pull request and break-glass use with the review's
+// issue and the approval, and lists the approval among its approvals.
+func RetroactiveRecord(merge Record, issueURL string, a Approval, version string) Record {
+	rec := Record{
+		Kind: KindRetroactive, GitwardVersion: version,
+		Repository: merge.Repository, Branch: merge.Branch,
+		Approvals: []Approval{a},
+	}
+	if merge.PullRequest != nil {
+		pr := *merge.PullRequest
+		rec.PullRequest = &pr
+		rec.Covers = []string{pr.MergeSHA}
+	}
+	bg := BreakGlass{}
+	if merge.BreakGlass != nil {
+		bg = *merge.BreakGlass
+	}
+	if bg.PostIncidentIssue == "" {
+		bg.PostIncidentIssue = issueURL
+	}
+	bg.RetroactiveApproval = &a
+	rec.BreakGlass = &bg
+	return rec
+}

@@ -123,6 +123,11 @@ func EvidenceOf(s Stored) Evidence {
 				e.Manifests = append(e.Manifests, ManifestsEvidence{App: a.Name, Digest: a.Digest, Error: a.Error})
 			}
 		}
+	case KindRetroactive:
+		pr := s.PullRequest
+		e.PullRequest, e.Title, e.URL, e.Commit, e.Author, e.MergedBy = pr.Number, pr.Title, pr.URL, pr.MergeSHA, pr.Author, pr.MergedBy
+		e.ChangeControl = "retroactively approved"
+		e.SeparationOfDuties = Rule{Name: "separation of duties", OK: true, Reason: "post-incident review"}
 	case KindUnreviewed:
 		e.Title = "Unreviewed push to " + s.Branch
 		e.Commit, e.Author = s.Push.After, s.Push.Pusher
@@ -139,6 +144,37 @@ func EvidenceOf(s Stored) Evidence {
 		e.Manifests = []ManifestsEvidence{}
 	}
 	return e
+}
+
+// Evidences turns stored records into evidence, one per change: a
+// retroactive approval is shown next to the change it approves (the
+// merge's break_glass gains the post-incident issue and the approval)
+// rather than as a change of its own, unless that merge is not among
+// records.
+func Evidences(records []Stored) []Evidence {
+	var out []Evidence
+	merges := map[string]int{}
+	key := func(s Stored) string { return s.Repository + "#" + fmt.Sprint(s.PullRequest.Number) }
+	for _, s := range records {
+		if s.Kind == KindMerge && s.PullRequest != nil {
+			merges[key(s)] = len(out)
+		}
+		out = append(out, EvidenceOf(s))
+	}
+	kept := out[:0:0]
+	for i, s := range records {
+		if s.Kind == KindRetroactive && s.PullRequest != nil && s.BreakGlass != nil {
+			if j, ok := merges[key(s)]; ok && out[j].BreakGlass != nil {
+				bg := *out[j].BreakGlass
+				bg.PostIncidentIssue = s.BreakGlass.PostIncidentIssue
+				bg.RetroactiveApproval = s.BreakGlass.RetroactiveApproval
+				out[j].BreakGlass = &bg
+				continue
+			}
+		}
+		kept = append(kept, out[i])
+	}
+	return kept
 }
 
 // Date is when the change reached its branch: the merge time, or when

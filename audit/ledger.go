@@ -65,6 +65,8 @@ func message(r *Record, path, hash string) string {
 		what = fmt.Sprintf("PR #%d merged into %s", r.PullRequest.Number, r.Branch)
 	case KindUnreviewed:
 		what = fmt.Sprintf("unreviewed push to %s (%d commits)", r.Branch, len(r.Covers))
+	case KindRetroactive:
+		what = fmt.Sprintf("PR #%d approved retroactively", r.PullRequest.Number)
 	}
 	return fmt.Sprintf("audit: record %s, %s\n\n%s%s\n%s%s\n", SeqName(r.Seq), what, TrailerRecord, path, TrailerHash, hash)
 }
@@ -365,4 +367,35 @@ func (l *Ledger) existing(ctx context.Context, f forge.Forge, repo forge.Repo, h
 		return Entry{}, fmt.Errorf("%w: the existing record %s does not read: %v", ErrCorrupt, path, err)
 	}
 	return Entry{Seq: prev.Seq, Path: path, Hash: Hash(canonical), Existing: true}, nil
+}
+
+// Lookup returns the record the ledger holds about subject (such as
+// "pr-17"), and false when the ledger or the subject does not exist.
+func (l *Ledger) Lookup(ctx context.Context, f forge.Forge, repo forge.Repo, subject string) (Stored, bool, error) {
+	branch := l.branch()
+	head, err := f.BranchHead(ctx, repo, branch)
+	if errors.Is(err, forge.ErrNotFound) {
+		return Stored{}, false, nil
+	}
+	if err != nil {
+		return Stored{}, false, fmt.Errorf("read the ledger branch %s: %w", branch, err)
+	}
+	raw, err := f.File(ctx, repo, head, SubjectsDir+"/"+subject)
+	if errors.Is(err, forge.ErrNotFound) {
+		return Stored{}, false, nil
+	}
+	if err != nil {
+		return Stored{}, false, fmt.Errorf("look up %s in the ledger: %w", subject, err)
+	}
+	path := strings.TrimSpace(string(raw))
+	data, err := f.File(ctx, repo, head, path)
+	if err != nil {
+		return Stored{}, false, fmt.Errorf("read the record %s: %w", path, err)
+	}
+	canonical := []byte(strings.TrimSuffix(string(data), "\n"))
+	rec, err := Decode(canonical)
+	if err != nil {
+		return Stored{}, false, fmt.Errorf("%w: the record %s does not read: %v", ErrCorrupt, path, err)
+	}
+	return Stored{Record: rec, Path: path, Hash: Hash(canonical)}, true, nil
 }

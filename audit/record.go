@@ -33,6 +33,11 @@ const (
 	// KindUnreviewed is a push whose commits belong to no merged pull
 	// request.
 	KindUnreviewed Kind = "unreviewed"
+	// KindRetroactive is the retroactive approval, in a post-incident
+	// review, of a pull request merged by breaking glass. It covers the
+	// merge commit again, copies the merge's pull_request and break_glass,
+	// and adds the approval.
+	KindRetroactive Kind = "retroactive-approval"
 )
 
 // Check names whose conclusions a merge record carries.
@@ -241,6 +246,8 @@ func (r *Record) Subject() string {
 		return "pr-" + strconv.Itoa(r.PullRequest.Number)
 	case r.Kind == KindUnreviewed && r.Push != nil:
 		return "push-" + prefix(r.Push.After, 12)
+	case r.Kind == KindRetroactive && r.PullRequest != nil:
+		return "retro-pr-" + strconv.Itoa(r.PullRequest.Number)
 	}
 	return string(r.Kind)
 }
@@ -256,6 +263,8 @@ func (r *Record) what() string {
 		return fmt.Sprintf("PR #%d", r.PullRequest.Number)
 	case r.Kind == KindUnreviewed && r.Push != nil:
 		return "unreviewed push " + prefix(r.Push.After, 7)
+	case r.Kind == KindRetroactive && r.PullRequest != nil:
+		return fmt.Sprintf("retroactive approval of PR #%d", r.PullRequest.Number)
 	}
 	return string(r.Kind)
 }
@@ -378,8 +387,26 @@ func (r *Record) Validate() error {
 		if r.PullRequest != nil {
 			add("an unreviewed record has no pull_request")
 		}
+	case KindRetroactive:
+		switch {
+		case r.PullRequest == nil:
+			add("a retroactive-approval record needs pull_request")
+		case r.PullRequest.Number < 1 || !isSHA(r.PullRequest.MergeSHA):
+			add("pull_request needs a number and a merge_sha")
+		case !contains(r.Covers, r.PullRequest.MergeSHA):
+			add("covers does not include the merge commit %s", prefix(r.PullRequest.MergeSHA, 7))
+		}
+		switch {
+		case r.BreakGlass == nil || r.BreakGlass.RetroactiveApproval == nil:
+			add("a retroactive-approval record needs break_glass with its retroactive_approval")
+		case r.BreakGlass.RetroactiveApproval.User == "" || r.BreakGlass.RetroactiveApproval.At.IsZero():
+			add("retroactive_approval needs a user and a time")
+		}
+		if r.Push != nil {
+			add("a retroactive-approval record has no push")
+		}
 	default:
-		add("kind %q is neither %q nor %q", r.Kind, KindMerge, KindUnreviewed)
+		add("kind %q is not %q, %q or %q", r.Kind, KindMerge, KindUnreviewed, KindRetroactive)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))

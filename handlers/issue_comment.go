@@ -33,9 +33,15 @@ const (
 // re-evaluates the pull request (the approval it gave no longer counts)
 // and is logged under AuditKey. Comments by bots, gitward's own included,
 // are ignored.
+//
+// On a post-incident review issue gitward opened for a break-glass merge,
+// /approve by an eligible person is recorded in the audit ledger as the
+// change's retroactive approval, and the issue is closed.
 type IssueComment struct {
 	Forge     GitHubForge
 	Evaluator *Evaluator
+	// Version is gitward's version, written into audit records.
+	Version string
 }
 
 // Handles implements githubapp.EventHandler.
@@ -93,7 +99,13 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 		return nil
 	}
 	if len(ce.Issue.PullRequest) == 0 || string(ce.Issue.PullRequest) == "null" {
-		// Issue comments: break-glass windows on incident issues belong to
+		if ev.Action == "created" {
+			r := h.Forge.RepoFromEvent(installation, repo)
+			if handled, err := h.postIncidentComment(ctx, r, ce.Issue.Number, ce); handled || err != nil {
+				return err
+			}
+		}
+		// Other issue comments: break-glass windows on incident issues belong to
 		// the break-glass capability.
 		log.Debug().Msg("Comment on an issue, not a pull request; no pull request command applies")
 		return nil

@@ -166,8 +166,25 @@ func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 	}
 	m.Manifests = h.manifests(ctx, f, cfg, pr)
 
+	rec := audit.MergeRecord(m)
+	if rec.BreakGlass != nil && rec.ChangeControl != nil && rec.ChangeControl.Conclusion == string(forge.ConclusionSuccess) {
+		// The review is opened before the record is written, so the
+		// record names it; a record written by an earlier delivery stays
+		// as it was.
+		var changed []string
+		if m.Facts != nil {
+			changed = m.Facts.ChangedFiles
+		}
+		issue, err := postIncident(ctx, f, cfg, pr, &rec, changed)
+		if err != nil {
+			log.Error().Bool(AuditKey, true).Err(err).Msg("Could not open the post-incident review of a break-glass merge; recording the merge without it")
+		} else {
+			rec.BreakGlass.PostIncidentIssue = issue.URL
+			log.Info().Bool(AuditKey, true).Int("issue", issue.Number).Msg("The post-incident review of a break-glass merge is open")
+		}
+	}
 	ledger := &audit.Ledger{Branch: cfg.Audit.Branch, Now: h.Now, Marks: &h.marks}
-	entry, err := ledger.Append(ctx, f, repo, audit.MergeRecord(m))
+	entry, err := ledger.Append(ctx, f, repo, rec)
 	if err != nil {
 		log.Error().Bool(AuditKey, true).Err(err).Msg("Could not write the audit record of a merge")
 		return fmt.Errorf("record the merge of %s: %w", ref, err)

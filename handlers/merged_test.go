@@ -176,7 +176,8 @@ func TestAMergeByBreakingGlassRecordsTheBreakGlass(t *testing.T) {
 		t.Fatalf("%d records", len(recs))
 	}
 	bg := recs[0].BreakGlass
-	want := audit.BreakGlass{User: "oncall", Reason: "database is down", CommentID: id, At: at.UTC().Truncate(time.Second), Decisive: true}
+	want := audit.BreakGlass{User: "oncall", Reason: "database is down", CommentID: id, At: at.UTC().Truncate(time.Second), Decisive: true,
+		PostIncidentIssue: "https://github.com/Codertocat/Hello-World/issues/3"}
 	if bg == nil || *bg != want {
 		t.Fatalf("break glass = %+v, want %+v", bg, want)
 	}

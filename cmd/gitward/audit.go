@@ -144,10 +144,8 @@ Exit codes: 0 written, 1 the ledger does not verify, 2 an error.`,
 			if tip := v.Tip(); tip != nil {
 				h.Repository, h.Tip = tip.Repository, tip.Hash
 			}
-			var changes []audit.Evidence
-			for _, s := range audit.Select(v.Records, from, to) {
-				changes = append(changes, audit.EvidenceOf(s))
-			}
+			// A retroactive approval is shown with the change it approves.
+			changes := audit.Evidences(audit.Select(v.Records, from, to))
 			if err := audit.Export(cmd.OutOrStdout(), format, h, changes); err != nil {
 				return exitCode(2, err)
 			}

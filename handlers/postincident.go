@@ -1,0 +1,301 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gitward/gitward/audit"
+	policy "github.com/gitward/gitward/checks/changecontrol"
+	"github.com/gitward/gitward/checks/commands"
+	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/forge"
+	"github.com/rs/zerolog"
+)
+
+// PostIncidentLabel marks the post-incident review issue gitward opens
+// for each pull request merged by breaking glass.
+const PostIncidentLabel = "post-incident"
+
+// postIncidentMarker identifies the review of one pull request, so a
+// redelivered merge finds it instead of opening another.
+func postIncidentMarker(number int) string {
+	return fmt.Sprintf("<!-- gitward:post-incident pr=%d -->", number)
+}
+
+var postIncidentRE = regexp.MustCompile(`<!-- gitward:post-incident pr=([0-9]+) -->`)
+
+// postIncident finds or opens the post-incident review of a pull request
+// merged by breaking glass, and returns it.
+func postIncident(ctx context.Context, f forge.Forge, cfg *config.Repo, pr *forge.PullRequest, rec *audit.Record, changed []string) (forge.Issue, error) {
+	repo := pr.Ref.Repo
+	marker := postIncidentMarker(pr.Ref.Number)
+	issues, err := f.IssuesLabelled(ctx, repo, PostIncidentLabel)
+	if err != nil {
+		return forge.Issue{}, fmt.Errorf("look for the post-incident review of %s: %w", pr.Ref, err)
+	}
+	for _, is := range issues {
+		if strings.Contains(is.Body, marker) {
+			return is, nil
+		}
+	}
+	bg := rec.BreakGlass
+	diffLink := pr.URL
+	if comments, err := f.Comments(ctx, pr.Ref); err == nil {
+		if parts, _ := Sticky.Parts(comments); parts[1].URL != "" {
+			diffLink = parts[1].URL
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "@%s broke glass on %s, so it merged without the approvals change control asks for.\n\n", bg.User, pr.URL)
+	fmt.Fprintf(&b, "- **Who:** @%s\n- **Why:** %s\n- **When:** %s\n", bg.User, cellText(audit.Scrub(bg.Reason)), bg.At.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "- **Pull request:** %s (%s)\n- **Merge commit:** `%s`\n- **Rendered diff:** %s\n\n", pr.URL, cellText(pr.Title), pr.MergeSHA, diffLink)
+	b.WriteString("**Retroactive approval.** Review the change and comment `/approve` here. " + eligibility(cfg, bg.User, changed) + "\n\n")
+	b.WriteString("gitward records the approval in the audit ledger and closes this issue.\n\n")
+	b.WriteString(marker + "\n")
+	labels := []string{PostIncidentLabel}
+	if cfg.BreakGlass.Label != "" {
+		labels = append(labels, cfg.BreakGlass.Label)
+	}
+	issue, err := f.CreateIssue(ctx, repo, forge.Issue{
+		Title:  fmt.Sprintf("Post-incident review: #%d %s", pr.Ref.Number, pr.Title),
+		Body:   b.String(),
+		Labels: labels,
+	})
+	if err != nil {
+		return forge.Issue{}, fmt.Errorf("open the post-incident review of %s: %w", pr.Ref, err)
+	}
+	return issue, nil
+}
+
+// eligibility says in words who may approve a change retroactively.
+func eligibility(cfg *config.Repo, responder string, changed []string) string {
+	out := fmt.Sprintf("Anyone with write permission may approve who did not author, commit or co-author the change, except @%s who broke glass", responder)
+	if cfg.SeparationOfDuties.AllowSelfApproval {
+		out = fmt.Sprintf("Anyone with write permission may approve except @%s who broke glass", responder)
+	}
+	for _, r := range restrictedRules(cfg, changed) {
+		out += fmt.Sprintf("; for rule %q they must also be %s", r.Name, whoMayApprove(r))
+	}
+	return out + "."
+}
+
+// whoMayApprove names the people a path rule accepts.
+func whoMayApprove(r config.ApprovalRule) string {
+	var who []string
+	for _, u := range r.Users {
+		who = append(who, "@"+u)
+	}
+	for _, t := range r.Teams {
+		who = append(who, "a member of team "+t)
+	}
+	return strings.Join(who, " or ")
+}
+
+// restrictedRules are the approval rules that apply to the changed files
+// and name who may approve.
+func restrictedRules(cfg *config.Repo, changed []string) []config.ApprovalRule {
+	var out []config.ApprovalRule
+	for _, r := range cfg.Approvals.Rules {
+		if len(r.Users) == 0 && len(r.Teams) == 0 {
+			continue
+		}
+		applies := false
+		for _, p := range changed {
+			for _, g := range r.Paths {
+				applies = applies || g.Match(p)
+			}
+		}
+		if applies {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// postIncidentComment acts on /approve in a post-incident review issue. It
+// reports false when the issue is not one.
+func (h *IssueComment) postIncidentComment(ctx context.Context, repo forge.Repo, number int, ce commentEvent) (bool, error) {
+	log := zerolog.Ctx(ctx)
+	approve := false
+	for _, c := range commands.Parse(ce.Comment.Body, commands.OnIssue) {
+		approve = approve || c.Name == commands.Approve && c.Err == nil
+	}
+	if !approve {
+		return false, nil
+	}
+	issues, err := h.Forge.IssuesLabelled(ctx, repo, PostIncidentLabel)
+	if err != nil {
+		return false, err
+	}
+	var issue *forge.Issue
+	for i := range issues {
+		if issues[i].Number == number {
+			issue = &issues[i]
+		}
+	}
+	if issue == nil {
+		return false, nil
+	}
+	m := postIncidentRE.FindStringSubmatch(issue.Body)
+	if m == nil {
+		return false, nil
+	}
+	prNumber, _ := strconv.Atoi(m[1])
+	user := ce.Comment.User.Login
+	ref := forge.PRRef{Repo: repo, Number: prNumber}
+
+	reason, rec, cfg, err := h.retroactiveReason(ctx, ref, issue, user)
+	if err != nil {
+		return true, err
+	}
+	if reason != "" {
+		log.Info().Str("user", user).Str("reason", reason).Msg("Refused a retroactive approval")
+		if err := h.Forge.React(ctx, repo, ce.Comment.ID, reactRefused); err != nil {
+			return true, err
+		}
+		_, err := h.Forge.CreateComment(ctx, repo, number, fmt.Sprintf("@%s\n\n`/approve` was not accepted: %s", user, reason))
+		return true, err
+	}
+	at := ce.Comment.CreatedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	approval := audit.Approval{User: user, Via: "command", ID: ce.Comment.ID, SHA: rec.PullRequest.HeadSHA, At: at}
+	ledger := &audit.Ledger{Branch: cfg.Audit.Branch}
+	entry, err := ledger.Append(ctx, h.Forge, repo, audit.RetroactiveRecord(rec, issue.URL, approval, h.Version))
+	if err != nil {
+		log.Error().Bool(AuditKey, true).Err(err).Msg("Could not record a retroactive approval")
+		return true, err
+	}
+	log.Info().Bool(AuditKey, true).Str("user", user).Int("pr", prNumber).Int("record", entry.Seq).Bool("existing", entry.Existing).
+		Msg("Recorded a retroactive approval of a break-glass merge")
+	if err := h.Forge.React(ctx, repo, ce.Comment.ID, reactAccepted); err != nil {
+		return true, err
+	}
+	body := fmt.Sprintf("@%s approved #%d retroactively. Recorded in the audit ledger as `%s` (%s); closing this review.", user, prNumber, entry.Path, entry.Hash)
+	if _, err := h.Forge.CreateComment(ctx, repo, number, body); err != nil {
+		return true, err
+	}
+	return true, h.Forge.CloseIssue(ctx, repo, number)
+}
+
+// retroactiveReason decides whether user may approve the change a
+// post-incident review is about, with the same rules as an approval on the
+// pull request, and returns the merge's audit record. The reason is ""
+// when they may.
+func (h *IssueComment) retroactiveReason(ctx context.Context, ref forge.PRRef, issue *forge.Issue, user string) (string, audit.Record, *config.Repo, error) {
+	repo := ref.Repo
+	pr, err := h.Forge.PullRequest(ctx, ref)
+	if err != nil {
+		return "", audit.Record{}, nil, err
+	}
+	cfg, err := LoadRepoConfig(ctx, h.Forge, repo, pr.BaseSHA)
+	var invalid *InvalidConfigError
+	switch {
+	case errors.As(err, &invalid):
+		return fmt.Sprintf("%s at the base commit of #%d is invalid, so nobody's eligibility can be judged", RepoConfigPath, ref.Number), audit.Record{}, nil, nil
+	case err != nil:
+		return "", audit.Record{}, nil, err
+	}
+	ledger := &audit.Ledger{Branch: cfg.Audit.Branch}
+	if done, ok, err := ledger.Lookup(ctx, h.Forge, repo, fmt.Sprintf("retro-pr-%d", ref.Number)); err != nil {
+		return "", audit.Record{}, nil, err
+	} else if ok && done.BreakGlass != nil && done.BreakGlass.RetroactiveApproval != nil {
+		return fmt.Sprintf("@%s already approved #%d retroactively", done.BreakGlass.RetroactiveApproval.User, ref.Number), audit.Record{}, nil, nil
+	}
+	stored, ok, err := ledger.Lookup(ctx, h.Forge, repo, fmt.Sprintf("pr-%d", ref.Number))
+	if err != nil {
+		return "", audit.Record{}, nil, err
+	}
+	if !ok || stored.BreakGlass == nil {
+		return fmt.Sprintf("the audit ledger holds no break-glass merge of #%d to approve", ref.Number), audit.Record{}, nil, nil
+	}
+	rec := stored.Record
+	if strings.EqualFold(user, rec.BreakGlass.User) {
+		return fmt.Sprintf("@%s broke glass on #%d; the responder cannot approve their own break-glass", user, ref.Number), rec, cfg, nil
+	}
+	perm, err := h.Forge.Permission(ctx, repo, user)
+	if err != nil {
+		return "", rec, cfg, err
+	}
+	if perm < forge.PermissionWrite {
+		return fmt.Sprintf("@%s has %s permission on this repository; approving needs write", user, perm), rec, cfg, nil
+	}
+
+	// The policy judges the approval as if it had been given on the pull
+	// request's head: separation of duties and path rules as there.
+	g := h.gatherer()
+	if g == nil {
+		return "gitward runs without the change-control capability, so eligibility cannot be judged", rec, cfg, nil
+	}
+	runs, err := h.Forge.CheckRuns(ctx, repo, pr.HeadSHA)
+	if err != nil {
+		return "", rec, cfg, err
+	}
+	ev := &Evaluation{Forge: h.Forge, PR: pr, Config: cfg, Started: time.Now(), existing: latestByName(runs)}
+	ev.FirstSeen = ev.Started
+	facts, err := g.Gather(ctx, ev)
+	if err != nil {
+		return "", rec, cfg, err
+	}
+	me := forge.User{Login: user}
+	facts.Reviews, facts.Unapprovals, facts.BreakGlass = nil, nil, nil
+	facts.Approvals = []policy.CommandApproval{{User: me, SHA: pr.HeadSHA, CreatedAt: time.Now()}}
+	facts.HeadPushedAt = time.Time{}
+	facts.Permissions = map[string]forge.Permission{user: perm}
+	facts.Teams = map[string]map[string]bool{}
+	restricted := restrictedRules(cfg, facts.ChangedFiles)
+	for _, r := range restricted {
+		for _, t := range r.Teams {
+			in, err := h.Forge.TeamMember(ctx, repo, t, user)
+			if err != nil {
+				return "", rec, cfg, err
+			}
+			facts.Teams[t] = map[string]bool{user: in, strings.ToLower(user): in}
+		}
+	}
+	v := policy.Evaluate(facts)
+	for _, ig := range v.Ignored {
+		if strings.EqualFold(ig.User, user) {
+			return ig.Reason, rec, cfg, nil
+		}
+	}
+	counted := false
+	for _, a := range v.Approvers {
+		counted = counted || strings.EqualFold(a.User, user)
+	}
+	if !counted {
+		return fmt.Sprintf("@%s's approval would not count on #%d", user, ref.Number), rec, cfg, nil
+	}
+	for _, r := range restricted {
+		ok := false
+		for _, u := range r.Users {
+			ok = ok || strings.EqualFold(u, user)
+		}
+		for _, t := range r.Teams {
+			ok = ok || facts.Teams[t][user]
+		}
+		if !ok {
+			return fmt.Sprintf("the change touches paths of rule %q, which only %s may approve", r.Name, whoMayApprove(r)), rec, cfg, nil
+		}
+	}
+	return "", rec, cfg, nil
+}
+
+// gatherer is the capability that gathers change control's facts.
+func (h *IssueComment) gatherer() Gatherer {
+	if h.Evaluator == nil {
+		return nil
+	}
+	for _, c := range h.Evaluator.Capabilities {
+		if g, ok := c.(Gatherer); ok {
+			return g
+		}
+	}
+	return nil
+}
