@@ -161,7 +161,7 @@ func Evidences(records []Stored) []Evidence {
 		}
 		out = append(out, EvidenceOf(s))
 	}
-	kept := out[:0:0]
+	folded := map[int]bool{}
 	for i, s := range records {
 		if s.Kind == KindRetroactive && s.PullRequest != nil && s.BreakGlass != nil {
 			if j, ok := merges[key(s)]; ok && out[j].BreakGlass != nil {
@@ -169,10 +169,15 @@ func Evidences(records []Stored) []Evidence {
 				bg.PostIncidentIssue = s.BreakGlass.PostIncidentIssue
 				bg.RetroactiveApproval = s.BreakGlass.RetroactiveApproval
 				out[j].BreakGlass = &bg
-				continue
+				folded[i] = true
 			}
 		}
-		kept = append(kept, out[i])
+	}
+	var kept []Evidence
+	for i := range out {
+		if !folded[i] {
+			kept = append(kept, out[i])
+		}
 	}
 	return kept
 }

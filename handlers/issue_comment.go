@@ -51,6 +51,7 @@ func (h *IssueComment) Handles() []string { return []string{"issue_comment"} }
 type commentEvent struct {
 	Issue *struct {
 		Number      int             `json:"number"`
+		Body        string          `json:"body"`
 		PullRequest json.RawMessage `json:"pull_request"`
 	} `json:"issue"`
 	Comment *struct {

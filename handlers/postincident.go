@@ -125,7 +125,9 @@ func (h *IssueComment) postIncidentComment(ctx context.Context, repo forge.Repo,
 	for _, c := range commands.Parse(ce.Comment.Body, commands.OnIssue) {
 		approve = approve || c.Name == commands.Approve && c.Err == nil
 	}
-	if !approve {
+	// Only an issue whose body carries the marker is looked up; the
+	// forge's copy, not the payload's, is what counts.
+	if !approve || !postIncidentRE.MatchString(ce.Issue.Body) {
 		return false, nil
 	}
 	issues, err := h.Forge.IssuesLabelled(ctx, repo, PostIncidentLabel)
