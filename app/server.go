@@ -178,7 +178,7 @@ func New(opts Options) (*Server, error) {
 		&handlers.Push{Forge: s.forge, Version: Version},
 		&handlers.CheckRerun{Forge: s.forge, Evaluator: evaluator},
 		&handlers.PullRequestReview{Forge: s.forge, Evaluator: evaluator},
-		&handlers.IssueComment{Forge: s.forge, Evaluator: evaluator},
+		&handlers.IssueComment{Forge: s.forge, Evaluator: evaluator, Version: Version},
 		&handlers.Installation{Resync: resync.Kick},
 	}
 	mux := http.NewServeMux()
