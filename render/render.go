@@ -251,6 +251,26 @@ func (r *Renderer) run(ctx context.Context, g *Graph, app App, c *closure, key s
 // after; all others share it.
 var schemaMu sync.RWMutex
 
+// schemaReady says kustomize's default schema has been parsed. kyaml parses
+// it lazily on first use and, while doing so, writes maps that other
+// lookups read without a lock: two renders starting at once race (the race
+// detector shows it). Parsing it up front, alone, makes later use read-only.
+var schemaReady atomic.Bool
+
+// ensureSchema parses kustomize's default schema once, with no render
+// running.
+func ensureSchema() {
+	if schemaReady.Load() {
+		return
+	}
+	schemaMu.Lock()
+	defer schemaMu.Unlock()
+	if !schemaReady.Load() {
+		openapi.Schema()
+		schemaReady.Store(true)
+	}
+}
+
 // options are the krusty options `kustomize build DIR` uses with no flags,
 // so that the output is the CLI's: legacy resource order, files loaded only
 // from under each kustomization's root, only built-in plugins, no Helm, no
@@ -283,9 +303,11 @@ func (r *Renderer) build(g *Graph, app App, c *closure) (v *rendered, cacheable 
 		openapi.ResetOpenAPI()
 		defer func() {
 			openapi.ResetOpenAPI()
+			openapi.Schema() // parse the default again before others share it
 			schemaMu.Unlock()
 		}()
 	} else {
+		ensureSchema()
 		schemaMu.RLock()
 		defer schemaMu.RUnlock()
 	}
