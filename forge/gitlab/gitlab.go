@@ -1,0 +1,207 @@
+// Package gitlab is gitward's GitLab adapter: it implements forge.Forge for
+// one GitLab instance (GitLab.com or self-managed) through a project or group
+// access token, on top of gitlab.com/gitlab-org/api/client-go.
+//
+// A forge.Repo names a project: Owner is its namespace path (a user or a
+// possibly nested group, "group/subgroup") and Name the project path; the
+// project ID sent to the API is "owner/name", path-escaped by the client.
+// Pull request numbers are merge request IIDs.
+//
+// What GitLab expresses differently:
+//
+//   - Check runs are commit statuses. A status has a name, a state, a short
+//     description and a target URL, but no summary, text or annotations:
+//     PublishCheck writes the title into the description, and the long
+//     report belongs in the merge request's sticky note, which the core
+//     already keeps. See PublishCheck.
+//   - Approvals carry no commit SHA. See Reviews.
+//   - Notes are addressed by merge request and note ID together, while the
+//     forge interface edits, deletes and reacts by note ID alone: the
+//     adapter remembers the merge request of every note it has listed or
+//     created, and answers other IDs with an error.
+//   - Branch updates have no compare-and-swap on the branch itself. See
+//     CommitToBranch.
+package gitlab
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/forge/snapshot"
+	gl "gitlab.com/gitlab-org/api/client-go"
+)
+
+const perPage = 100
+
+// Forge is the GitLab implementation of forge.Forge for one instance. It is
+// safe for concurrent use.
+type Forge struct {
+	c         *gl.Client
+	host      string
+	snapshots *snapshot.Cache
+	limits    snapshot.Limits
+
+	mu    sync.Mutex
+	notes map[int64]noteRef // note ID → where it lives
+}
+
+// noteRef is the merge request or issue a note belongs to.
+type noteRef struct {
+	project string
+	iid     int64
+	issue   bool
+}
+
+// Options configure a Forge.
+type Options struct {
+	// Host names the instance in repository keys, such as "gitlab.com";
+	// empty means the client's base URL host.
+	Host string
+	// Snapshots caches repository trees; required for Snapshot.
+	Snapshots *snapshot.Cache
+	// Limits bound each downloaded archive.
+	Limits snapshot.Limits
+}
+
+// New returns a Forge acting through client.
+func New(client *gl.Client, opts Options) *Forge {
+	host := opts.Host
+	if host == "" {
+		if u := client.BaseURL(); u != nil {
+			host = u.Host
+		}
+	}
+	return &Forge{c: client, host: host, snapshots: opts.Snapshots, limits: opts.Limits, notes: map[int64]noteRef{}}
+}
+
+var _ forge.Forge = (*Forge)(nil)
+
+// pid is the project ID the API accepts: "namespace/project".
+func pid(repo forge.Repo) string { return repo.Owner + "/" + repo.Name }
+
+// wrap adds context to an API error and maps 404 onto forge.ErrNotFound and
+// 409 onto forge.ErrConflict.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf(format, args...)
+	if errors.Is(err, gl.ErrNotFound) {
+		return fmt.Errorf("gitlab: %s: %w (%v)", msg, forge.ErrNotFound, err)
+	}
+	var rerr *gl.ErrorResponse
+	if errors.As(err, &rerr) && rerr.Response != nil {
+		switch rerr.Response.StatusCode {
+		case http.StatusNotFound:
+			return fmt.Errorf("gitlab: %s: %w (%v)", msg, forge.ErrNotFound, err)
+		case http.StatusConflict:
+			return fmt.Errorf("gitlab: %s: %w (%v)", msg, forge.ErrConflict, err)
+		}
+	}
+	return fmt.Errorf("gitlab: %s: %w", msg, err)
+}
+
+// Repositories lists the projects the token is a member of, leaving
+// archived ones out.
+func (f *Forge) Repositories(ctx context.Context) ([]forge.Repo, error) {
+	opt := &gl.ListProjectsOptions{
+		ListOptions: gl.ListOptions{PerPage: perPage},
+		Membership:  gl.Ptr(true),
+		Archived:    gl.Ptr(false),
+	}
+	var repos []forge.Repo
+	for {
+		page, resp, err := f.c.Projects.ListProjects(opt, gl.WithContext(ctx))
+		if err != nil {
+			return nil, wrap(err, "list projects")
+		}
+		for _, p := range page {
+			if p.Archived {
+				continue
+			}
+			repos = append(repos, f.RepoFromProject(p))
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	return repos, nil
+}
+
+// RepoFromProject converts a project into a forge.Repo.
+func (f *Forge) RepoFromProject(p *gl.Project) forge.Repo {
+	owner, name := splitPath(p.PathWithNamespace)
+	if p.Namespace != nil && p.Namespace.FullPath != "" {
+		owner = p.Namespace.FullPath
+	}
+	if p.Path != "" {
+		name = p.Path
+	}
+	return forge.Repo{Host: f.host, Owner: owner, Name: name, DefaultBranch: p.DefaultBranch}
+}
+
+// splitPath splits "group/sub/project" at its last slash.
+func splitPath(full string) (owner, name string) {
+	i := strings.LastIndex(full, "/")
+	if i < 0 {
+		return "", full
+	}
+	return full[:i], full[i+1:]
+}
+
+// rememberNote records where a note lives, for EditComment, DeleteComment
+// and React.
+func (f *Forge) rememberNote(id int64, r noteRef) {
+	f.mu.Lock()
+	f.notes[id] = r
+	f.mu.Unlock()
+}
+
+func (f *Forge) noteRef(repo forge.Repo, id int64) (noteRef, error) {
+	f.mu.Lock()
+	r, ok := f.notes[id]
+	f.mu.Unlock()
+	if !ok || r.project != pid(repo) {
+		return noteRef{}, fmt.Errorf("gitlab: note %d of %s: the merge request it belongs to is unknown (GitLab addresses notes by merge request; list or create it through this adapter first)", id, repo.FullName())
+	}
+	return r, nil
+}
+
+// short abbreviates a SHA for messages.
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+// userID resolves a username to its numeric ID; ErrNotFound when none.
+func (f *Forge) userID(ctx context.Context, login string) (int64, error) {
+	users, _, err := f.c.Users.ListUsers(&gl.ListUsersOptions{Username: gl.Ptr(login)}, gl.WithContext(ctx))
+	if err != nil {
+		return 0, wrap(err, "look up user %q", login)
+	}
+	for _, u := range users {
+		if strings.EqualFold(u.Username, login) {
+			return u.ID, nil
+		}
+	}
+	return 0, fmt.Errorf("gitlab: user %q: %w", login, forge.ErrNotFound)
+}
+
+// download streams a response body produced by fn through a pipe.
+func download(fn func(w io.Writer) error) io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(fn(pw)) }()
+	return pr
+}
+
+func base64Encode(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

@@ -1,0 +1,530 @@
+package gitlab
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/forge/snapshot"
+	gl "gitlab.com/gitlab-org/api/client-go"
+)
+
+// PullRequest returns one merge request.
+func (f *Forge) PullRequest(ctx context.Context, ref forge.PRRef) (*forge.PullRequest, error) {
+	mr, _, err := f.c.MergeRequests.GetMergeRequest(pid(ref.Repo), int64(ref.Number), nil, gl.WithContext(ctx))
+	if err != nil {
+		return nil, wrap(err, "get merge request %s", ref)
+	}
+	out := ConvertMergeRequest(ref.Repo, mr)
+	return &out, nil
+}
+
+// ConvertMergeRequest turns a merge request into forge facts. GitLab's
+// "opened" is forge.PROpen; "closed", "merged" and "locked" are closed.
+func ConvertMergeRequest(repo forge.Repo, mr *gl.MergeRequest) forge.PullRequest {
+	pr := convertBasic(repo, &mr.BasicMergeRequest)
+	if mr.DiffRefs.BaseSha != "" {
+		pr.BaseSHA = mr.DiffRefs.BaseSha
+	}
+	if mr.DiffRefs.HeadSha != "" {
+		pr.HeadSHA = mr.DiffRefs.HeadSha
+	}
+	return pr
+}
+
+func convertBasic(repo forge.Repo, mr *gl.BasicMergeRequest) forge.PullRequest {
+	pr := forge.PullRequest{
+		Ref:     forge.PRRef{Repo: repo, Number: int(mr.IID)},
+		Title:   mr.Title,
+		Body:    mr.Description,
+		URL:     mr.WebURL,
+		State:   forge.PRClosed,
+		Draft:   mr.Draft,
+		Merged:  mr.State == "merged",
+		BaseRef: mr.TargetBranch,
+		HeadRef: mr.SourceBranch,
+		HeadSHA: mr.SHA,
+		Labels:  append([]string(nil), mr.Labels...),
+	}
+	if mr.State == "opened" {
+		pr.State = forge.PROpen
+	}
+	if pr.Merged {
+		pr.MergeSHA = mr.MergeCommitSHA
+		if pr.MergeSHA == "" {
+			pr.MergeSHA = mr.SquashCommitSHA
+		}
+	}
+	if mr.Author != nil {
+		pr.Author = forge.User{Login: mr.Author.Username, ID: mr.Author.ID}
+	}
+	if mr.CreatedAt != nil {
+		pr.CreatedAt = *mr.CreatedAt
+	}
+	if mr.UpdatedAt != nil {
+		pr.UpdatedAt = *mr.UpdatedAt
+	}
+	return pr
+}
+
+// Commits returns the merge request's commits, oldest first, each with the
+// verdict of GitLab's commit signature endpoint. GitLab reports no raw
+// signature or signed payload, so Signature.Signature and Payload are empty.
+func (f *Forge) Commits(ctx context.Context, ref forge.PRRef) ([]forge.Commit, error) {
+	opt := &gl.GetMergeRequestCommitsOptions{ListOptions: gl.ListOptions{PerPage: perPage}}
+	var all []*gl.Commit
+	for {
+		page, resp, err := f.c.MergeRequests.GetMergeRequestCommits(pid(ref.Repo), int64(ref.Number), opt, gl.WithContext(ctx))
+		if err != nil {
+			return nil, wrap(err, "list commits of %s", ref)
+		}
+		all = append(all, page...)
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	out := make([]forge.Commit, 0, len(all))
+	// GitLab lists merge request commits newest first.
+	for i := len(all) - 1; i >= 0; i-- {
+		c := convertCommit(all[i])
+		sig, err := f.signature(ctx, ref.Repo, c.SHA)
+		if err != nil {
+			return nil, err
+		}
+		c.Signature = sig
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// signature asks GitLab for a commit's signature verdict. An unsigned
+// commit answers 404.
+func (f *Forge) signature(ctx context.Context, repo forge.Repo, sha string) (forge.Signature, error) {
+	s, _, err := f.c.Commits.GetGPGSignature(pid(repo), sha, gl.WithContext(ctx))
+	if err != nil {
+		werr := wrap(err, "signature of %s", short(sha))
+		if isNotFound(werr) {
+			return forge.Signature{Reason: "unsigned"}, nil
+		}
+		return forge.Signature{}, werr
+	}
+	return forge.Signature{Verified: s.VerificationStatus == "verified", Reason: s.VerificationStatus}, nil
+}
+
+func convertCommit(c *gl.Commit) forge.Commit {
+	out := forge.Commit{
+		SHA:       c.ID,
+		Message:   c.Message,
+		Author:    forge.Identity{Name: c.AuthorName, Email: c.AuthorEmail},
+		Committer: forge.Identity{Name: c.CommitterName, Email: c.CommitterEmail},
+		Parents:   append([]string(nil), c.ParentIDs...),
+	}
+	if c.AuthoredDate != nil {
+		out.Author.Date = *c.AuthoredDate
+	}
+	if c.CommittedDate != nil {
+		out.Committer.Date = *c.CommittedDate
+	}
+	return out
+}
+
+// Reviews returns the merge request's approvals, one APPROVED review per
+// approver. GitLab does not record which commit an approval was given on.
+// When the project resets approvals on push ("Reset approvals when
+// commits are added"), every approval still listed was given on the
+// current head, and the reviews carry the head SHA; otherwise an approval
+// may predate the latest push, and CommitSHA is "" so the policy treats it
+// as stale.
+func (f *Forge) Reviews(ctx context.Context, ref forge.PRRef) ([]forge.Review, error) {
+	ap, _, err := f.c.MergeRequestApprovals.GetConfiguration(pid(ref.Repo), int64(ref.Number), gl.WithContext(ctx))
+	if err != nil {
+		return nil, wrap(err, "approvals of %s", ref)
+	}
+	if len(ap.ApprovedBy) == 0 {
+		return nil, nil
+	}
+	cfg, _, err := f.c.Projects.GetApprovalConfiguration(pid(ref.Repo), gl.WithContext(ctx))
+	if err != nil {
+		return nil, wrap(err, "approval settings of %s", ref.Repo.FullName())
+	}
+	head := ""
+	if cfg.ResetApprovalsOnPush {
+		mr, err := f.PullRequest(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		head = mr.HeadSHA
+	}
+	var out []forge.Review
+	for _, a := range ap.ApprovedBy {
+		if a == nil || a.User == nil {
+			continue
+		}
+		r := forge.Review{
+			ID:        a.User.ID,
+			User:      forge.User{Login: a.User.Username, ID: a.User.ID},
+			State:     forge.ReviewApproved,
+			CommitSHA: head,
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Comments returns the merge request's notes, oldest first, leaving out
+// system notes (GitLab's own event entries).
+func (f *Forge) Comments(ctx context.Context, ref forge.PRRef) ([]forge.Comment, error) {
+	opt := &gl.ListMergeRequestNotesOptions{
+		ListOptions: gl.ListOptions{PerPage: perPage},
+		OrderBy:     gl.Ptr("created_at"),
+		Sort:        gl.Ptr("asc"),
+	}
+	var out []forge.Comment
+	for {
+		page, resp, err := f.c.Notes.ListMergeRequestNotes(pid(ref.Repo), int64(ref.Number), opt, gl.WithContext(ctx))
+		if err != nil {
+			return nil, wrap(err, "list notes of %s", ref)
+		}
+		for _, n := range page {
+			if n.System {
+				continue
+			}
+			f.rememberNote(n.ID, noteRef{project: pid(ref.Repo), iid: int64(ref.Number)})
+			out = append(out, convertNote(n))
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	return out, nil
+}
+
+func convertNote(n *gl.Note) forge.Comment {
+	c := forge.Comment{
+		ID:   n.ID,
+		User: forge.User{Login: n.Author.Username, ID: n.Author.ID},
+		Body: n.Body,
+	}
+	if n.CreatedAt != nil {
+		c.CreatedAt = *n.CreatedAt
+	}
+	if n.UpdatedAt != nil {
+		c.UpdatedAt = *n.UpdatedAt
+	}
+	return c
+}
+
+// ChangedFiles returns the files the merge request changes. GitLab's diff
+// list has no line counts; Additions and Deletions are counted from each
+// file's diff when GitLab included it.
+func (f *Forge) ChangedFiles(ctx context.Context, ref forge.PRRef) ([]forge.ChangedFile, error) {
+	opt := &gl.ListMergeRequestDiffsOptions{ListOptions: gl.ListOptions{PerPage: perPage}}
+	var out []forge.ChangedFile
+	for {
+		page, resp, err := f.c.MergeRequests.ListMergeRequestDiffs(pid(ref.Repo), int64(ref.Number), opt, gl.WithContext(ctx))
+		if err != nil {
+			return nil, wrap(err, "list changed files of %s", ref)
+		}
+		for _, d := range page {
+			cf := forge.ChangedFile{Path: d.NewPath, Status: forge.FileModified}
+			switch {
+			case d.NewFile:
+				cf.Status = forge.FileAdded
+			case d.DeletedFile:
+				cf.Status = forge.FileRemoved
+				cf.Path = d.OldPath
+			case d.RenamedFile:
+				cf.Status = forge.FileRenamed
+				cf.PreviousPath = d.OldPath
+			}
+			cf.Additions, cf.Deletions = countLines(d.Diff)
+			out = append(out, cf)
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	return out, nil
+}
+
+// countLines counts added and removed lines in a unified diff body.
+func countLines(diff string) (add, del int) {
+	for line := range strings.SplitSeq(diff, "\n") {
+		switch {
+		case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
+		case strings.HasPrefix(line, "+"):
+			add++
+		case strings.HasPrefix(line, "-"):
+			del++
+		}
+	}
+	return add, del
+}
+
+// AccessPermission maps a GitLab access level onto forge permissions:
+// Owner → admin, Maintainer → maintain, Developer → write, Reporter and
+// Guest → read, anything lower → none.
+func AccessPermission(level gl.AccessLevelValue) forge.Permission {
+	switch {
+	case level >= gl.OwnerPermissions:
+		return forge.PermissionAdmin
+	case level >= gl.MaintainerPermissions:
+		return forge.PermissionMaintain
+	case level >= gl.DeveloperPermissions:
+		return forge.PermissionWrite
+	case level >= gl.GuestPermissions:
+		return forge.PermissionRead
+	}
+	return forge.PermissionNone
+}
+
+// Permission returns login's effective access to the project, inherited
+// group memberships included. A user who is no member has none.
+func (f *Forge) Permission(ctx context.Context, repo forge.Repo, login string) (forge.Permission, error) {
+	id, err := f.userID(ctx, login)
+	if err != nil {
+		if isNotFound(err) {
+			return forge.PermissionNone, nil
+		}
+		return forge.PermissionNone, err
+	}
+	m, _, err := f.c.ProjectMembers.GetInheritedProjectMember(pid(repo), id, gl.WithContext(ctx))
+	if err != nil {
+		werr := wrap(err, "membership of %s in %s", login, repo.FullName())
+		if isNotFound(werr) {
+			return forge.PermissionNone, nil
+		}
+		return forge.PermissionNone, werr
+	}
+	if m.State != "" && m.State != "active" {
+		return forge.PermissionNone, nil
+	}
+	return AccessPermission(m.AccessLevel), nil
+}
+
+// TeamMember reports whether login is an active member, direct or
+// inherited, of the group whose full path is team.
+func (f *Forge) TeamMember(ctx context.Context, repo forge.Repo, team, login string) (bool, error) {
+	id, err := f.userID(ctx, login)
+	if err != nil {
+		if isNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	m, _, err := f.c.GroupMembers.GetInheritedGroupMember(team, id, gl.WithContext(ctx))
+	if err != nil {
+		werr := wrap(err, "membership of %s in group %s", login, team)
+		if isNotFound(werr) {
+			return false, nil
+		}
+		return false, werr
+	}
+	return m.State == "" || m.State == "active", nil
+}
+
+// File returns one file's raw content at sha; ErrNotFound when absent.
+func (f *Forge) File(ctx context.Context, repo forge.Repo, sha, path string) ([]byte, error) {
+	b, _, err := f.c.RepositoryFiles.GetRawFile(pid(repo), path, &gl.GetRawFileOptions{Ref: gl.Ptr(sha)}, gl.WithContext(ctx))
+	if err != nil {
+		return nil, wrap(err, "file %s at %s in %s", path, short(sha), repo.FullName())
+	}
+	return b, nil
+}
+
+// Snapshot downloads the project's tar.gz archive at sha once, extracts it
+// safely into the cache and returns it. GitLab's archive holds one top
+// folder ("project-sha-sha/"), which extraction strips.
+func (f *Forge) Snapshot(ctx context.Context, repo forge.Repo, sha string) (*snapshot.Snapshot, error) {
+	if f.snapshots == nil {
+		return nil, fmt.Errorf("gitlab: no snapshot cache configured")
+	}
+	key := "gitlab/" + f.host + "/" + repo.FullName() + "@" + sha
+	return f.snapshots.Get(ctx, key, func(ctx context.Context) (io.ReadCloser, error) {
+		opt := &gl.ArchiveOptions{Format: gl.Ptr("tar.gz"), SHA: gl.Ptr(sha)}
+		// The archive streams through a pipe; an API error, such as a
+		// 404, fails the read and so the download.
+		r := download(func(w io.Writer) error {
+			_, err := f.c.Repositories.StreamArchive(pid(repo), w, opt, gl.WithContext(ctx))
+			return wrap(err, "archive of %s at %s", repo.FullName(), short(sha))
+		})
+		return r, nil
+	}, f.limits)
+}
+
+// CheckRuns returns gitward's commit statuses on sha as check runs, the
+// latest status per name. States map: pending, created, waiting_for_resource
+// and preparing → queued; running → in_progress; success, failed, canceled
+// and skipped → completed with that conclusion. The external ID, when
+// PublishCheck stored one, is read back from the description.
+func (f *Forge) CheckRuns(ctx context.Context, repo forge.Repo, sha string) ([]forge.CheckRun, error) {
+	opt := &gl.GetCommitStatusesOptions{ListOptions: gl.ListOptions{PerPage: perPage}}
+	latest := map[string]*gl.CommitStatus{}
+	var order []string
+	for {
+		page, resp, err := f.c.Commits.GetCommitStatuses(pid(repo), sha, opt, gl.WithContext(ctx))
+		if err != nil {
+			return nil, wrap(err, "statuses of %s at %s", repo.FullName(), short(sha))
+		}
+		for _, s := range page {
+			if !strings.HasPrefix(s.Name, StatusPrefix) {
+				continue
+			}
+			prev, ok := latest[s.Name]
+			if !ok {
+				order = append(order, s.Name)
+			}
+			if !ok || s.ID > prev.ID {
+				latest[s.Name] = s
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	out := make([]forge.CheckRun, 0, len(order))
+	for _, name := range order {
+		out = append(out, convertStatus(latest[name]))
+	}
+	return out, nil
+}
+
+// StatusPrefix is the prefix of every commit status name gitward owns;
+// CheckRuns reads only these.
+const StatusPrefix = "gitward/"
+
+func convertStatus(s *gl.CommitStatus) forge.CheckRun {
+	run := forge.CheckRun{ID: s.ID, Name: s.Name, HeadSHA: s.SHA, DetailsURL: s.TargetURL}
+	run.Title, run.ExternalID = splitDescription(s.Description)
+	switch gl.BuildStateValue(s.Status) {
+	case gl.Running:
+		run.Status = forge.CheckInProgress
+	case gl.Success:
+		run.Status, run.Conclusion = forge.CheckCompleted, forge.ConclusionSuccess
+	case gl.Failed:
+		run.Status, run.Conclusion = forge.CheckCompleted, forge.ConclusionFailure
+	case gl.Canceled:
+		run.Status, run.Conclusion = forge.CheckCompleted, forge.ConclusionCancelled
+	case gl.Skipped:
+		run.Status, run.Conclusion = forge.CheckCompleted, forge.ConclusionSkipped
+	default:
+		run.Status = forge.CheckQueued
+	}
+	if s.StartedAt != nil {
+		run.StartedAt = *s.StartedAt
+	}
+	if s.FinishedAt != nil {
+		run.CompletedAt = *s.FinishedAt
+	}
+	return run
+}
+
+// OpenPullRequests lists the project's open merge requests.
+func (f *Forge) OpenPullRequests(ctx context.Context, repo forge.Repo) ([]forge.PullRequest, error) {
+	return f.listMRs(ctx, repo, &gl.ListProjectMergeRequestsOptions{State: gl.Ptr("opened")})
+}
+
+func (f *Forge) listMRs(ctx context.Context, repo forge.Repo, opt *gl.ListProjectMergeRequestsOptions) ([]forge.PullRequest, error) {
+	opt.PerPage = perPage
+	var out []forge.PullRequest
+	for {
+		page, resp, err := f.c.MergeRequests.ListProjectMergeRequests(pid(repo), opt, gl.WithContext(ctx))
+		if err != nil {
+			return nil, wrap(err, "list merge requests of %s", repo.FullName())
+		}
+		for _, mr := range page {
+			out = append(out, convertBasic(repo, mr))
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	return out, nil
+}
+
+// UserGPGKeys returns the public GPG keys login registered on GitLab.
+// GitLab reports neither key ID nor fingerprint; callers derive them from
+// Armored.
+func (f *Forge) UserGPGKeys(ctx context.Context, repo forge.Repo, login string) ([]forge.GPGKey, error) {
+	id, err := f.userID(ctx, login)
+	if err != nil {
+		return nil, err
+	}
+	keys, _, err := f.c.Users.ListGPGKeysForUser(id, gl.WithContext(ctx))
+	if err != nil {
+		return nil, wrap(err, "GPG keys of %s", login)
+	}
+	out := make([]forge.GPGKey, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, forge.GPGKey{Armored: k.Key})
+	}
+	return out, nil
+}
+
+// Commit returns one commit with its parents and signature verdict.
+func (f *Forge) Commit(ctx context.Context, repo forge.Repo, sha string) (*forge.Commit, error) {
+	c, _, err := f.c.Commits.GetCommit(pid(repo), sha, nil, gl.WithContext(ctx))
+	if err != nil {
+		return nil, wrap(err, "commit %s of %s", short(sha), repo.FullName())
+	}
+	out := convertCommit(c)
+	sig, err := f.signature(ctx, repo, out.SHA)
+	if err != nil {
+		return nil, err
+	}
+	out.Signature = sig
+	return &out, nil
+}
+
+// PullRequestsForCommit lists the merge requests a commit belongs to.
+func (f *Forge) PullRequestsForCommit(ctx context.Context, repo forge.Repo, sha string) ([]forge.PullRequest, error) {
+	mrs, _, err := f.c.Commits.ListMergeRequestsByCommit(pid(repo), sha, gl.WithContext(ctx))
+	if err != nil {
+		return nil, wrap(err, "merge requests of commit %s", short(sha))
+	}
+	out := make([]forge.PullRequest, 0, len(mrs))
+	for _, mr := range mrs {
+		out = append(out, convertBasic(repo, mr))
+	}
+	return out, nil
+}
+
+// IssuesLabelled lists the project's issues, open and closed, that carry
+// label. GitLab issues and merge requests are separate, so none is left out.
+func (f *Forge) IssuesLabelled(ctx context.Context, repo forge.Repo, label string) ([]forge.Issue, error) {
+	opt := &gl.ListProjectIssuesOptions{
+		ListOptions: gl.ListOptions{PerPage: perPage},
+		Labels:      &gl.LabelOptions{label},
+		State:       gl.Ptr("all"),
+	}
+	var out []forge.Issue
+	for {
+		page, resp, err := f.c.Issues.ListProjectIssues(pid(repo), opt, gl.WithContext(ctx))
+		if err != nil {
+			return nil, wrap(err, "issues labelled %q", label)
+		}
+		for _, is := range page {
+			out = append(out, convertIssue(is))
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	return out, nil
+}
+
+func convertIssue(is *gl.Issue) forge.Issue {
+	state := is.State
+	if state == "opened" {
+		state = "open"
+	}
+	return forge.Issue{Number: int(is.IID), Title: is.Title, Body: is.Description, URL: is.WebURL, State: state, Labels: append([]string(nil), is.Labels...)}
+}
