@@ -167,9 +167,9 @@ var emoji = map[string]string{
 	"heart": "heart", "hooray": "tada", "rocket": "rocket", "eyes": "eyes",
 }
 
-// React awards an emoji to a note. GitLab refuses a second award of the
-// same emoji by the same user (404 "has already been taken" or 400); that
-// is not an error here.
+// React awards an emoji to a note ("+1" → thumbsup, "confused",
+// "eyes", ...). GitLab refuses a second award of the same emoji by the same
+// user; that is not an error here.
 func (f *Forge) React(ctx context.Context, repo forge.Repo, commentID int64, content string) error {
 	name, ok := emoji[content]
 	if !ok {
@@ -180,10 +180,14 @@ func (f *Forge) React(ctx context.Context, repo forge.Repo, commentID int64, con
 		return err
 	}
 	_, _, err = f.c.AwardEmoji.CreateMergeRequestAwardEmojiOnNote(r.project, r.iid, commentID, &gl.CreateAwardEmojiOptions{Name: name}, gl.WithContext(ctx))
-	if err != nil && strings.Contains(err.Error(), "already been taken") {
+	err = wrap(err, "award %s to note %d", name, commentID)
+	if isNotFound(err) || (err != nil && strings.Contains(err.Error(), "already been taken")) {
+		// GitLab answers a repeated award with 404 "Award Emoji Name has
+		// already been taken", which client-go reports as a bare 404: on
+		// a note this adapter has seen, that is the repeat.
 		return nil
 	}
-	return wrap(err, "award %s to note %d", name, commentID)
+	return err
 }
 
 // AddLabels adds labels to merge request number.

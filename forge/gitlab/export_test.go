@@ -1,0 +1,4 @@
+package gitlab
+
+// CommitError exposes commitErr to tests.
+var CommitError = commitErr

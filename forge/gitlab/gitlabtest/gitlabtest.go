@@ -1,0 +1,514 @@
+// Package gitlabtest is an in-memory GitLab API double for tests: an
+// httptest server answering the REST endpoints gitward's GitLab adapter
+// calls, with responses encoded from client-go's own types. Tests seed
+// projects, users, commits, merge requests, approvals and notes, then read
+// back what the adapter wrote. A request to any other endpoint fails the
+// test. Lists are answered in one page.
+package gitlabtest
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gl "gitlab.com/gitlab-org/api/client-go"
+)
+
+// Token is the access token the double accepts.
+const Token = "glpat-gitlabtest"
+
+// Server is the GitLab double.
+type Server struct {
+	t    testing.TB
+	http *httptest.Server
+
+	mu       sync.Mutex
+	nextID   int64
+	projects map[string]*project // by "namespace/path"
+	users    map[string]*gl.User // by username
+	gpgKeys  map[int64][]*gl.GPGKey
+	groups   map[string]map[int64]gl.AccessLevelValue
+	awards   map[int64][]string // note ID → emoji names
+	requests []string
+}
+
+type project struct {
+	p          *gl.Project
+	approvals  gl.ProjectApprovals
+	members    map[int64]gl.AccessLevelValue
+	branches   map[string]string            // name → SHA
+	commits    map[string]*gl.Commit        // by SHA
+	trees      map[string]map[string][]byte // SHA → path → content
+	signatures map[string]*gl.GPGSignature  // by SHA
+	statuses   map[string][]*gl.CommitStatus
+	mrs        map[int64]*mergeRequest
+	issues     map[int64]*gl.Issue
+	nextIID    int64
+	nextIssue  int64
+}
+
+type mergeRequest struct {
+	mr       *gl.MergeRequest
+	commits  []string // SHAs, oldest first
+	diffs    []*gl.MergeRequestDiff
+	approved []int64
+	notes    []*gl.Note
+}
+
+// New starts a double that stops when the test ends.
+func New(t testing.TB) *Server {
+	s := &Server{
+		t: t, nextID: 1000,
+		projects: map[string]*project{},
+		users:    map[string]*gl.User{},
+		gpgKeys:  map[int64][]*gl.GPGKey{},
+		groups:   map[string]map[int64]gl.AccessLevelValue{},
+		awards:   map[int64][]string{},
+	}
+	s.http = httptest.NewServer(s.routes())
+	t.Cleanup(s.http.Close)
+	return s
+}
+
+// URL is the instance's base URL.
+func (s *Server) URL() string { return s.http.URL }
+
+// Client returns a client-go client for the double.
+func (s *Server) Client() *gl.Client {
+	c, err := gl.NewClient(Token, gl.WithBaseURL(s.http.URL+"/api/v4"), gl.WithHTTPClient(s.http.Client()))
+	if err != nil {
+		s.t.Fatalf("gitlabtest: client: %v", err)
+	}
+	return c
+}
+
+// Requests lists "METHOD path" of every request served, in order.
+func (s *Server) Requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+func (s *Server) id() int64 { s.nextID++; return s.nextID }
+
+func now() *time.Time { t := time.Now().UTC().Truncate(time.Second); return &t }
+
+// ProjectOptions seed a project.
+type ProjectOptions struct {
+	DefaultBranch        string
+	Archived             bool
+	ResetApprovalsOnPush bool
+}
+
+// AddProject creates project "namespace/path" with an empty root commit on
+// its default branch ("main" unless set).
+func (s *Server) AddProject(full string, o ProjectOptions) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o.DefaultBranch == "" {
+		o.DefaultBranch = "main"
+	}
+	i := strings.LastIndex(full, "/")
+	ns, path := full[:i], full[i+1:]
+	p := &project{
+		p: &gl.Project{
+			ID: s.id(), Path: path, Name: path, PathWithNamespace: full, DefaultBranch: o.DefaultBranch,
+			Archived: o.Archived, WebURL: s.http.URL + "/" + full,
+			Namespace: &gl.ProjectNamespace{Path: ns[strings.LastIndex(ns, "/")+1:], FullPath: ns, Kind: "group"},
+		},
+		approvals:  gl.ProjectApprovals{ResetApprovalsOnPush: o.ResetApprovalsOnPush},
+		members:    map[int64]gl.AccessLevelValue{},
+		branches:   map[string]string{},
+		commits:    map[string]*gl.Commit{},
+		trees:      map[string]map[string][]byte{},
+		signatures: map[string]*gl.GPGSignature{},
+		statuses:   map[string][]*gl.CommitStatus{},
+		mrs:        map[int64]*mergeRequest{},
+		issues:     map[int64]*gl.Issue{},
+	}
+	s.projects[full] = p
+	root := s.commitLocked(p, "", "initial commit", nil)
+	p.branches[o.DefaultBranch] = root
+}
+
+func (s *Server) project(full string) *project {
+	p, ok := s.projects[full]
+	if !ok {
+		s.t.Fatalf("gitlabtest: no project %s", full)
+	}
+	return p
+}
+
+// commitLocked records a commit on top of parent with files changed (nil
+// content deletes) and returns its SHA.
+func (s *Server) commitLocked(p *project, parent, message string, files map[string][]byte) string {
+	tree := map[string][]byte{}
+	for k, v := range p.trees[parent] {
+		tree[k] = v
+	}
+	for k, v := range files {
+		if v == nil {
+			delete(tree, k)
+		} else {
+			tree[k] = v
+		}
+	}
+	h := sha1.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d", parent, message, s.id())
+	sha := hex.EncodeToString(h.Sum(nil))
+	c := &gl.Commit{
+		ID: sha, ShortID: sha[:8], Title: strings.SplitN(message, "\n", 2)[0], Message: message,
+		AuthorName: "Dev", AuthorEmail: "dev@example.com", AuthoredDate: now(),
+		CommitterName: "Dev", CommitterEmail: "dev@example.com", CommittedDate: now(), CreatedAt: now(),
+	}
+	if parent != "" {
+		c.ParentIDs = []string{parent}
+	}
+	p.commits[sha] = c
+	p.trees[sha] = tree
+	return sha
+}
+
+// Commit adds a commit to branch (created from the default branch when
+// absent) and returns its SHA. A nil content deletes the file.
+func (s *Server) Commit(full, branch, message string, files map[string]string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.project(full)
+	parent, ok := p.branches[branch]
+	if !ok {
+		parent = p.branches[p.p.DefaultBranch]
+	}
+	fs := map[string][]byte{}
+	for k, v := range files {
+		fs[k] = []byte(v)
+	}
+	sha := s.commitLocked(p, parent, message, fs)
+	p.branches[branch] = sha
+	return sha
+}
+
+// SetCommitAuthor sets a commit's author.
+func (s *Server) SetCommitAuthor(full, sha, name, email string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.project(full).commits[sha]
+	c.AuthorName, c.AuthorEmail = name, email
+}
+
+// Sign records GitLab's signature verdict for a commit, such as
+// "verified" or "unverified"; unsigned commits have none.
+func (s *Server) Sign(full, sha, verificationStatus string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.project(full).signatures[sha] = &gl.GPGSignature{KeyID: s.id(), KeyPrimaryKeyID: "ABCDEF0123456789", VerificationStatus: verificationStatus}
+}
+
+// BranchHead returns the SHA branch points at, or "".
+func (s *Server) BranchHead(full, branch string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.project(full).branches[branch]
+}
+
+// FileAt returns a file's content at a commit and whether it exists.
+func (s *Server) FileAt(full, sha, path string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.project(full).trees[sha][path]
+	return string(b), ok
+}
+
+// AddUser creates a user and returns its ID.
+func (s *Server) AddUser(username string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := &gl.User{ID: s.id(), Username: username, Name: username, State: "active"}
+	s.users[username] = u
+	return u.ID
+}
+
+func (s *Server) user(username string) *gl.User {
+	u, ok := s.users[username]
+	if !ok {
+		s.t.Fatalf("gitlabtest: no user %s", username)
+	}
+	return u
+}
+
+// AddGPGKey registers an armored public key for a user.
+func (s *Server) AddGPGKey(username, armored string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.user(username)
+	s.gpgKeys[u.ID] = append(s.gpgKeys[u.ID], &gl.GPGKey{ID: s.id(), Key: armored, CreatedAt: now()})
+}
+
+// SetMember gives a user an access level on a project.
+func (s *Server) SetMember(full, username string, level gl.AccessLevelValue) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.project(full).members[s.user(username).ID] = level
+}
+
+// SetGroupMember makes a user a member of a group.
+func (s *Server) SetGroupMember(group, username string, level gl.AccessLevelValue) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.groups[group] == nil {
+		s.groups[group] = map[int64]gl.AccessLevelValue{}
+	}
+	s.groups[group][s.user(username).ID] = level
+}
+
+// MergeRequestOptions seed a merge request.
+type MergeRequestOptions struct {
+	Source, Target, Title, Description, Author string
+	Labels                                     []string
+	Draft                                      bool
+	Diffs                                      []*gl.MergeRequestDiff
+}
+
+// AddMergeRequest opens a merge request from Source into Target (the
+// default branch unless set); its commits are those of Source not on
+// Target. It returns the IID.
+func (s *Server) AddMergeRequest(full string, o MergeRequestOptions) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.project(full)
+	if o.Target == "" {
+		o.Target = p.p.DefaultBranch
+	}
+	p.nextIID++
+	u := s.user(o.Author)
+	mr := &gl.MergeRequest{BasicMergeRequest: gl.BasicMergeRequest{
+		ID: s.id(), IID: p.nextIID, ProjectID: p.p.ID, Title: o.Title, Description: o.Description,
+		State: "opened", SourceBranch: o.Source, TargetBranch: o.Target, Draft: o.Draft,
+		Labels: gl.Labels(slices.Clone(o.Labels)), CreatedAt: now(), UpdatedAt: now(),
+		Author:          &gl.BasicUser{ID: u.ID, Username: u.Username, Name: u.Name, State: "active"},
+		WebURL:          fmt.Sprintf("%s/%s/-/merge_requests/%d", s.http.URL, full, p.nextIID),
+		SourceProjectID: p.p.ID, TargetProjectID: p.p.ID,
+	}}
+	m := &mergeRequest{mr: mr, diffs: o.Diffs}
+	p.mrs[mr.IID] = m
+	s.refreshLocked(p, m)
+	return mr.IID
+}
+
+// refreshLocked recomputes a merge request's commits and refs from its
+// branches.
+func (s *Server) refreshLocked(p *project, m *mergeRequest) {
+	mr := m.mr
+	base := p.branches[mr.TargetBranch]
+	onTarget := map[string]bool{}
+	for c := base; c != ""; {
+		onTarget[c] = true
+		if ps := p.commits[c].ParentIDs; len(ps) > 0 {
+			c = ps[0]
+		} else {
+			c = ""
+		}
+	}
+	var commits []string
+	head := p.branches[mr.SourceBranch]
+	for c := head; c != "" && !onTarget[c]; {
+		commits = append([]string{c}, commits...)
+		if ps := p.commits[c].ParentIDs; len(ps) > 0 {
+			c = ps[0]
+		} else {
+			c = ""
+		}
+	}
+	m.commits = commits
+	mr.SHA = head
+	mr.DiffRefs.HeadSha = head
+	mr.DiffRefs.BaseSha = base
+	mr.DiffRefs.StartSha = base
+}
+
+// Push adds a commit to a merge request's source branch, as a push would,
+// and drops approvals when the project resets them on push.
+func (s *Server) Push(full string, iid int64, message string, files map[string]string) string {
+	s.mu.Lock()
+	p := s.project(full)
+	branch := p.mrs[iid].mr.SourceBranch
+	s.mu.Unlock()
+	sha := s.Commit(full, branch, message, files)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := p.mrs[iid]
+	s.refreshLocked(p, m)
+	if p.approvals.ResetApprovalsOnPush {
+		m.approved = nil
+	}
+	return sha
+}
+
+// Merge merges a merge request: the target branch moves to a merge commit.
+func (s *Server) Merge(full string, iid int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.project(full)
+	m := p.mrs[iid]
+	files := map[string][]byte{}
+	for k, v := range p.trees[p.branches[m.mr.SourceBranch]] {
+		files[k] = v
+	}
+	sha := s.commitLocked(p, p.branches[m.mr.TargetBranch], "Merge branch '"+m.mr.SourceBranch+"'", files)
+	p.commits[sha].ParentIDs = append(p.commits[sha].ParentIDs, p.branches[m.mr.SourceBranch])
+	p.branches[m.mr.TargetBranch] = sha
+	m.mr.State, m.mr.MergeCommitSHA = "merged", sha
+	return sha
+}
+
+// Approve records a user's approval of a merge request.
+func (s *Server) Approve(full string, iid int64, username string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.project(full).mrs[iid]
+	m.approved = append(m.approved, s.user(username).ID)
+}
+
+// AddNote posts a note on a merge request as a user and returns its ID.
+func (s *Server) AddNote(full string, iid int64, username, body string, system bool) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.user(username)
+	m := s.project(full).mrs[iid]
+	n := &gl.Note{
+		ID: s.id(), Body: body, System: system, NoteableType: "MergeRequest", NoteableIID: iid,
+		Author:    gl.NoteAuthor{ID: u.ID, Username: u.Username, Name: u.Name, State: "active"},
+		CreatedAt: now(), UpdatedAt: now(),
+	}
+	m.notes = append(m.notes, n)
+	return n.ID
+}
+
+// Notes returns a merge request's notes.
+func (s *Server) Notes(full string, iid int64) []gl.Note {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []gl.Note
+	for _, n := range s.project(full).mrs[iid].notes {
+		out = append(out, *n)
+	}
+	return out
+}
+
+// Awards returns the emoji awarded to a note.
+func (s *Server) Awards(noteID int64) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.awards[noteID])
+}
+
+// Statuses returns the commit statuses set on sha, oldest first.
+func (s *Server) Statuses(full, sha string) []gl.CommitStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []gl.CommitStatus
+	for _, st := range s.project(full).statuses[sha] {
+		out = append(out, *st)
+	}
+	return out
+}
+
+// MergeRequest returns a copy of a merge request.
+func (s *Server) MergeRequest(full string, iid int64) gl.MergeRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return *s.project(full).mrs[iid].mr
+}
+
+// Issue returns a copy of an issue.
+func (s *Server) Issue(full string, iid int64) gl.Issue {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return *s.project(full).issues[iid]
+}
+
+// Archive builds the tar.gz GitLab serves for a commit: every file under
+// one top folder "<project>-<sha>-<sha>/".
+func (s *Server) archive(p *project, sha string) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	top := fmt.Sprintf("%s-%s-%s/", p.p.Path, sha, sha)
+	_ = tw.WriteHeader(&tar.Header{Name: top, Typeflag: tar.TypeDir, Mode: 0o755})
+	paths := make([]string, 0, len(p.trees[sha]))
+	for k := range p.trees[sha] {
+		paths = append(paths, k)
+	}
+	sort.Strings(paths)
+	dirs := map[string]bool{}
+	for _, k := range paths {
+		parts := strings.Split(k, "/")
+		for i := 1; i < len(parts); i++ {
+			d := strings.Join(parts[:i], "/") + "/"
+			if !dirs[d] {
+				dirs[d] = true
+				_ = tw.WriteHeader(&tar.Header{Name: top + d, Typeflag: tar.TypeDir, Mode: 0o755})
+			}
+		}
+		b := p.trees[sha][k]
+		_ = tw.WriteHeader(&tar.Header{Name: top + k, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(b))})
+		_, _ = tw.Write(b)
+	}
+	_ = tw.Close()
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+// decodeContent reads a commit action's content.
+func decodeContent(a *gl.CommitActionOptions) ([]byte, error) {
+	if a.Content == nil {
+		return nil, nil
+	}
+	if a.Encoding != nil && *a.Encoding == "base64" {
+		return base64.StdEncoding.DecodeString(*a.Content)
+	}
+	return []byte(*a.Content), nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func message(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"message": msg})
+}
+
+func atoi(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func sortedKeys[K int64 | string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

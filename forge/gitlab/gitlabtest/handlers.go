@@ -1,0 +1,629 @@
+package gitlabtest
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+
+	gl "gitlab.com/gitlab-org/api/client-go"
+)
+
+// handler serves one endpoint with the server locked and the project, when
+// the path names one, resolved.
+type handler func(w http.ResponseWriter, r *http.Request, p *project)
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	h := func(pattern string, fn handler) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			var p *project
+			if id := r.PathValue("id"); id != "" {
+				var ok bool
+				if p, ok = s.projects[id]; !ok {
+					message(w, http.StatusNotFound, "404 Project Not Found")
+					return
+				}
+			}
+			fn(w, r, p)
+		})
+	}
+	const api = "/api/v4"
+	h("GET "+api+"/projects", s.listProjects)
+	h("GET "+api+"/projects/{id}/approvals", s.projectApprovals)
+	h("GET "+api+"/projects/{id}/merge_requests", s.listMRs)
+	h("POST "+api+"/projects/{id}/merge_requests", s.createMR)
+	h("GET "+api+"/projects/{id}/merge_requests/{iid}", s.withMR(s.getMR))
+	h("PUT "+api+"/projects/{id}/merge_requests/{iid}", s.withMR(s.updateMR))
+	h("GET "+api+"/projects/{id}/merge_requests/{iid}/commits", s.withMR(s.mrCommits))
+	h("GET "+api+"/projects/{id}/merge_requests/{iid}/approvals", s.withMR(s.mrApprovals))
+	h("GET "+api+"/projects/{id}/merge_requests/{iid}/diffs", s.withMR(s.mrDiffs))
+	h("GET "+api+"/projects/{id}/merge_requests/{iid}/notes", s.withMR(s.listNotes))
+	h("POST "+api+"/projects/{id}/merge_requests/{iid}/notes", s.withMR(s.createNote))
+	h("PUT "+api+"/projects/{id}/merge_requests/{iid}/notes/{note}", s.withMR(s.updateNote))
+	h("DELETE "+api+"/projects/{id}/merge_requests/{iid}/notes/{note}", s.withMR(s.deleteNote))
+	h("POST "+api+"/projects/{id}/merge_requests/{iid}/notes/{note}/award_emoji", s.withMR(s.award))
+	h("GET "+api+"/projects/{id}/repository/commits/{sha}", s.getCommit)
+	h("GET "+api+"/projects/{id}/repository/commits/{sha}/signature", s.signature)
+	h("GET "+api+"/projects/{id}/repository/commits/{sha}/statuses", s.listStatuses)
+	h("GET "+api+"/projects/{id}/repository/commits/{sha}/merge_requests", s.commitMRs)
+	h("POST "+api+"/projects/{id}/repository/commits", s.createCommit)
+	h("POST "+api+"/projects/{id}/statuses/{sha}", s.setStatus)
+	h("GET "+api+"/projects/{id}/repository/branches/{branch}", s.getBranch)
+	h("GET "+api+"/projects/{id}/repository/files/{path}/raw", s.rawFile)
+	h("GET "+api+"/projects/{id}/repository/archive.tar.gz", s.archiveHandler)
+	h("GET "+api+"/projects/{id}/members/all/{user}", s.projectMember)
+	h("GET "+api+"/groups/{group}/members/all/{user}", s.groupMember)
+	h("GET "+api+"/users", s.listUsers)
+	h("GET "+api+"/users/{user}/gpg_keys", s.gpgKeysHandler)
+	h("GET "+api+"/projects/{id}/issues", s.listIssues)
+	h("POST "+api+"/projects/{id}/issues", s.createIssue)
+	h("PUT "+api+"/projects/{id}/issues/{iid}", s.updateIssue)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.requests = append(s.requests, r.Method+" "+r.URL.EscapedPath())
+		s.mu.Unlock()
+		if r.Header.Get("Private-Token") != Token {
+			message(w, http.StatusUnauthorized, "401 Unauthorized")
+			return
+		}
+		if _, pattern := mux.Handler(r); pattern == "" {
+			s.t.Errorf("gitlabtest: unexpected request %s %s", r.Method, r.URL.EscapedPath())
+			message(w, http.StatusNotFound, "404 Not Found (not in the double)")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) withMR(fn func(w http.ResponseWriter, r *http.Request, p *project, m *mergeRequest)) handler {
+	return func(w http.ResponseWriter, r *http.Request, p *project) {
+		m, ok := p.mrs[atoi(r.PathValue("iid"))]
+		if !ok {
+			message(w, http.StatusNotFound, "404 Not found")
+			return
+		}
+		fn(w, r, p, m)
+	}
+}
+
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		message(w, http.StatusBadRequest, "malformed body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, _ *project) {
+	q := r.URL.Query()
+	var out []*gl.Project
+	for _, k := range sortedKeys(s.projects) {
+		p := s.projects[k]
+		if q.Get("archived") == "false" && p.p.Archived {
+			continue
+		}
+		out = append(out, p.p)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) projectApprovals(w http.ResponseWriter, _ *http.Request, p *project) {
+	writeJSON(w, http.StatusOK, p.approvals)
+}
+
+func (s *Server) listMRs(w http.ResponseWriter, r *http.Request, p *project) {
+	q := r.URL.Query()
+	out := []*gl.BasicMergeRequest{}
+	for _, k := range sortedKeys(p.mrs) {
+		mr := p.mrs[k].mr
+		if st := q.Get("state"); st != "" && st != "all" && mr.State != st {
+			continue
+		}
+		if b := q.Get("source_branch"); b != "" && mr.SourceBranch != b {
+			continue
+		}
+		if b := q.Get("target_branch"); b != "" && mr.TargetBranch != b {
+			continue
+		}
+		out = append(out, &mr.BasicMergeRequest)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) createMR(w http.ResponseWriter, r *http.Request, p *project) {
+	var opt gl.CreateMergeRequestOptions
+	if !decode(w, r, &opt) {
+		return
+	}
+	if opt.SourceBranch == nil || p.branches[*opt.SourceBranch] == "" {
+		message(w, http.StatusBadRequest, "source_branch is invalid")
+		return
+	}
+	p.nextIID++
+	mr := &gl.MergeRequest{BasicMergeRequest: gl.BasicMergeRequest{
+		ID: s.id(), IID: p.nextIID, ProjectID: p.p.ID, Title: deref(opt.Title), Description: deref(opt.Description),
+		State: "opened", SourceBranch: *opt.SourceBranch, TargetBranch: deref(opt.TargetBranch),
+		CreatedAt: now(), UpdatedAt: now(), Author: &gl.BasicUser{ID: 1, Username: "gitward-bot"},
+	}}
+	mr.Labels = gl.Labels(labels(opt.Labels))
+	m := &mergeRequest{mr: mr}
+	p.mrs[mr.IID] = m
+	s.refreshLocked(p, m)
+	writeJSON(w, http.StatusCreated, mr)
+}
+
+func (s *Server) getMR(w http.ResponseWriter, _ *http.Request, _ *project, m *mergeRequest) {
+	writeJSON(w, http.StatusOK, m.mr)
+}
+
+func (s *Server) updateMR(w http.ResponseWriter, r *http.Request, _ *project, m *mergeRequest) {
+	var opt gl.UpdateMergeRequestOptions
+	if !decode(w, r, &opt) {
+		return
+	}
+	if opt.Title != nil {
+		m.mr.Title = *opt.Title
+	}
+	if opt.Description != nil {
+		m.mr.Description = *opt.Description
+	}
+	if opt.AddLabels != nil {
+		for _, l := range labels(opt.AddLabels) {
+			if !slices.Contains(m.mr.Labels, l) {
+				m.mr.Labels = append(m.mr.Labels, l)
+			}
+		}
+	}
+	if opt.RemoveLabels != nil {
+		m.mr.Labels = slices.DeleteFunc(m.mr.Labels, func(l string) bool { return slices.Contains(labels(opt.RemoveLabels), l) })
+	}
+	m.mr.UpdatedAt = now()
+	writeJSON(w, http.StatusOK, m.mr)
+}
+
+func (s *Server) mrCommits(w http.ResponseWriter, _ *http.Request, p *project, m *mergeRequest) {
+	out := []*gl.Commit{}
+	for i := len(m.commits) - 1; i >= 0; i-- { // newest first, as GitLab
+		out = append(out, p.commits[m.commits[i]])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) mrApprovals(w http.ResponseWriter, _ *http.Request, _ *project, m *mergeRequest) {
+	out := gl.MergeRequestApprovals{ID: m.mr.ID, IID: m.mr.IID, ProjectID: m.mr.ProjectID, Approved: len(m.approved) > 0}
+	for _, id := range m.approved {
+		for _, u := range s.users {
+			if u.ID == id {
+				out.ApprovedBy = append(out.ApprovedBy, &gl.MergeRequestApproverUser{User: &gl.BasicUser{ID: u.ID, Username: u.Username, Name: u.Name, State: u.State}})
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) mrDiffs(w http.ResponseWriter, _ *http.Request, _ *project, m *mergeRequest) {
+	out := m.diffs
+	if out == nil {
+		out = []*gl.MergeRequestDiff{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listNotes(w http.ResponseWriter, r *http.Request, _ *project, m *mergeRequest) {
+	out := slices.Clone(m.notes)
+	if r.URL.Query().Get("sort") != "asc" {
+		slices.Reverse(out) // GitLab's default is newest first
+	}
+	if out == nil {
+		out = []*gl.Note{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) createNote(w http.ResponseWriter, r *http.Request, _ *project, m *mergeRequest) {
+	var opt gl.CreateMergeRequestNoteOptions
+	if !decode(w, r, &opt) {
+		return
+	}
+	n := &gl.Note{
+		ID: s.id(), Body: deref(opt.Body), NoteableType: "MergeRequest", NoteableIID: m.mr.IID,
+		Author: gl.NoteAuthor{ID: 1, Username: "gitward-bot", Name: "gitward"}, CreatedAt: now(), UpdatedAt: now(),
+	}
+	m.notes = append(m.notes, n)
+	writeJSON(w, http.StatusCreated, n)
+}
+
+func findNote(m *mergeRequest, id int64) int {
+	return slices.IndexFunc(m.notes, func(n *gl.Note) bool { return n.ID == id })
+}
+
+func (s *Server) updateNote(w http.ResponseWriter, r *http.Request, _ *project, m *mergeRequest) {
+	i := findNote(m, atoi(r.PathValue("note")))
+	if i < 0 {
+		message(w, http.StatusNotFound, "404 Note Not Found")
+		return
+	}
+	var opt gl.UpdateMergeRequestNoteOptions
+	if !decode(w, r, &opt) {
+		return
+	}
+	m.notes[i].Body, m.notes[i].UpdatedAt = deref(opt.Body), now()
+	writeJSON(w, http.StatusOK, m.notes[i])
+}
+
+func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request, _ *project, m *mergeRequest) {
+	i := findNote(m, atoi(r.PathValue("note")))
+	if i < 0 {
+		message(w, http.StatusNotFound, "404 Note Not Found")
+		return
+	}
+	m.notes = slices.Delete(m.notes, i, i+1)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) award(w http.ResponseWriter, r *http.Request, _ *project, m *mergeRequest) {
+	id := atoi(r.PathValue("note"))
+	if findNote(m, id) < 0 {
+		message(w, http.StatusNotFound, "404 Note Not Found")
+		return
+	}
+	var opt gl.CreateAwardEmojiOptions
+	if !decode(w, r, &opt) {
+		return
+	}
+	if slices.Contains(s.awards[id], opt.Name) {
+		message(w, http.StatusNotFound, "404 Award Emoji Name has already been taken")
+		return
+	}
+	s.awards[id] = append(s.awards[id], opt.Name)
+	writeJSON(w, http.StatusCreated, gl.AwardEmoji{ID: s.id(), Name: opt.Name, AwardableID: id, AwardableType: "Note"})
+}
+
+func (s *Server) getCommit(w http.ResponseWriter, r *http.Request, p *project) {
+	c, ok := p.commits[r.PathValue("sha")]
+	if !ok {
+		message(w, http.StatusNotFound, "404 Commit Not Found")
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) signature(w http.ResponseWriter, r *http.Request, p *project) {
+	sig, ok := p.signatures[r.PathValue("sha")]
+	if !ok {
+		message(w, http.StatusNotFound, "404 Signature Not Found")
+		return
+	}
+	writeJSON(w, http.StatusOK, sig)
+}
+
+func (s *Server) listStatuses(w http.ResponseWriter, r *http.Request, p *project) {
+	out := p.statuses[r.PathValue("sha")]
+	if out == nil {
+		out = []*gl.CommitStatus{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p *project) {
+	sha := r.PathValue("sha")
+	if _, ok := p.commits[sha]; !ok {
+		message(w, http.StatusNotFound, "404 Commit Not Found")
+		return
+	}
+	var opt gl.SetCommitStatusOptions
+	if !decode(w, r, &opt) {
+		return
+	}
+	switch opt.State {
+	case gl.Pending, gl.Running, gl.Success, gl.Failed, gl.Canceled, gl.Skipped:
+	default:
+		message(w, http.StatusBadRequest, "state does not have a valid value")
+		return
+	}
+	st := &gl.CommitStatus{
+		ID: s.id(), SHA: sha, Status: string(opt.State), Name: deref(opt.Name),
+		Description: deref(opt.Description), TargetURL: deref(opt.TargetURL), CreatedAt: now(),
+	}
+	if st.Name == "" {
+		st.Name = "default"
+	}
+	// GitLab keeps one status per name and SHA, updated in place.
+	list := p.statuses[sha]
+	if i := slices.IndexFunc(list, func(x *gl.CommitStatus) bool { return x.Name == st.Name }); i >= 0 {
+		st.ID = list[i].ID
+		list[i] = st
+	} else {
+		p.statuses[sha] = append(list, st)
+	}
+	writeJSON(w, http.StatusCreated, st)
+}
+
+func (s *Server) commitMRs(w http.ResponseWriter, r *http.Request, p *project) {
+	sha := r.PathValue("sha")
+	out := []*gl.BasicMergeRequest{}
+	for _, k := range sortedKeys(p.mrs) {
+		m := p.mrs[k]
+		if slices.Contains(m.commits, sha) || m.mr.MergeCommitSHA == sha {
+			out = append(out, &m.mr.BasicMergeRequest)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// createCommit follows GitLab: start_sha only for a new branch; per action
+// last_commit_id must still be the last commit to touch the file.
+func (s *Server) createCommit(w http.ResponseWriter, r *http.Request, p *project) {
+	var opt gl.CreateCommitOptions
+	if !decode(w, r, &opt) {
+		return
+	}
+	branch := deref(opt.Branch)
+	parent, exists := p.branches[branch]
+	if opt.StartSHA != nil {
+		if exists {
+			message(w, http.StatusBadRequest, "A branch called '"+branch+"' already exists. Switch to that branch in order to make changes")
+			return
+		}
+		if _, ok := p.commits[*opt.StartSHA]; !ok {
+			message(w, http.StatusBadRequest, "Invalid start_sha")
+			return
+		}
+		parent = *opt.StartSHA
+	} else if !exists {
+		message(w, http.StatusBadRequest, "You can only create or edit files when you are on a branch")
+		return
+	}
+	files := map[string][]byte{}
+	for _, a := range opt.Actions {
+		path := deref(a.FilePath)
+		_, present := p.trees[parent][path]
+		switch deref(a.Action) {
+		case gl.FileCreate:
+			if present {
+				message(w, http.StatusBadRequest, "A file with this name already exists")
+				return
+			}
+		case gl.FileUpdate, gl.FileDelete:
+			if !present {
+				message(w, http.StatusBadRequest, "A file with this name doesn't exist")
+				return
+			}
+		default:
+			message(w, http.StatusBadRequest, "actions[action] does not have a valid value")
+			return
+		}
+		if a.LastCommitID != nil && s.lastTouch(p, parent, path) != *a.LastCommitID && !s.ancestorUntouched(p, parent, *a.LastCommitID, path) {
+			message(w, http.StatusBadRequest, "The file has changed since you started editing it: "+path)
+			return
+		}
+		if deref(a.Action) == gl.FileDelete {
+			files[path] = nil
+			continue
+		}
+		b, err := decodeContent(a)
+		if err != nil {
+			message(w, http.StatusBadRequest, "invalid base64")
+			return
+		}
+		if b == nil {
+			b = []byte{}
+		}
+		files[path] = b
+	}
+	sha := s.commitLocked(p, parent, deref(opt.CommitMessage), files)
+	p.branches[branch] = sha
+	writeJSON(w, http.StatusCreated, p.commits[sha])
+}
+
+// lastTouch returns the newest commit from head back that changed path.
+func (s *Server) lastTouch(p *project, head, path string) string {
+	for c := head; c != ""; {
+		ps := p.commits[c].ParentIDs
+		parent := ""
+		if len(ps) > 0 {
+			parent = ps[0]
+		}
+		a, aok := p.trees[c][path]
+		b, bok := p.trees[parent][path]
+		if aok != bok || string(a) != string(b) {
+			return c
+		}
+		c = parent
+	}
+	return ""
+}
+
+// ancestorUntouched reports whether since is an ancestor of head and path
+// is unchanged between them.
+func (s *Server) ancestorUntouched(p *project, head, since, path string) bool {
+	for c := head; c != ""; {
+		if c == since {
+			return true
+		}
+		ps := p.commits[c].ParentIDs
+		parent := ""
+		if len(ps) > 0 {
+			parent = ps[0]
+		}
+		a, aok := p.trees[c][path]
+		b, bok := p.trees[parent][path]
+		if aok != bok || string(a) != string(b) {
+			return false
+		}
+		c = parent
+	}
+	return false
+}
+
+func (s *Server) getBranch(w http.ResponseWriter, r *http.Request, p *project) {
+	name := r.PathValue("branch")
+	sha, ok := p.branches[name]
+	if !ok {
+		message(w, http.StatusNotFound, "404 Branch Not Found")
+		return
+	}
+	writeJSON(w, http.StatusOK, gl.Branch{Name: name, Commit: p.commits[sha], Default: name == p.p.DefaultBranch})
+}
+
+func (s *Server) rawFile(w http.ResponseWriter, r *http.Request, p *project) {
+	ref := r.URL.Query().Get("ref")
+	if sha, ok := p.branches[ref]; ok {
+		ref = sha
+	}
+	b, ok := p.trees[ref][r.PathValue("path")]
+	if !ok {
+		message(w, http.StatusNotFound, "404 File Not Found")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = w.Write(b)
+}
+
+func (s *Server) archiveHandler(w http.ResponseWriter, r *http.Request, p *project) {
+	sha := r.URL.Query().Get("sha")
+	if b, ok := p.branches[sha]; ok {
+		sha = b
+	}
+	if _, ok := p.commits[sha]; !ok {
+		message(w, http.StatusNotFound, "404 Commit Not Found")
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	_, _ = w.Write(s.archive(p, sha))
+}
+
+func (s *Server) userByID(id int64) *gl.User {
+	for _, u := range s.users {
+		if u.ID == id {
+			return u
+		}
+	}
+	return nil
+}
+
+func (s *Server) projectMember(w http.ResponseWriter, r *http.Request, p *project) {
+	id := atoi(r.PathValue("user"))
+	level, ok := p.members[id]
+	if !ok {
+		// Inherited from the project's groups.
+		ns := p.p.Namespace.FullPath
+		for g := ns; g != ""; g = parentGroup(g) {
+			if l, gok := s.groups[g][id]; gok && l > level {
+				level, ok = l, true
+			}
+		}
+	}
+	u := s.userByID(id)
+	if !ok || u == nil {
+		message(w, http.StatusNotFound, "404 Member Not Found")
+		return
+	}
+	writeJSON(w, http.StatusOK, gl.ProjectMember{ID: id, Username: u.Username, Name: u.Name, State: "active", AccessLevel: level})
+}
+
+func parentGroup(g string) string {
+	if i := strings.LastIndex(g, "/"); i >= 0 {
+		return g[:i]
+	}
+	return ""
+}
+
+func (s *Server) groupMember(w http.ResponseWriter, r *http.Request, _ *project) {
+	id := atoi(r.PathValue("user"))
+	var level gl.AccessLevelValue
+	ok := false
+	for g := r.PathValue("group"); g != ""; g = parentGroup(g) {
+		if l, gok := s.groups[g][id]; gok && l > level {
+			level, ok = l, true
+		}
+	}
+	u := s.userByID(id)
+	if !ok || u == nil {
+		message(w, http.StatusNotFound, "404 Member Not Found")
+		return
+	}
+	writeJSON(w, http.StatusOK, gl.GroupMember{ID: id, Username: u.Username, Name: u.Name, State: "active", AccessLevel: level})
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ *project) {
+	out := []*gl.User{}
+	if u, ok := s.users[r.URL.Query().Get("username")]; ok {
+		out = append(out, u)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) gpgKeysHandler(w http.ResponseWriter, r *http.Request, _ *project) {
+	out := s.gpgKeys[atoi(r.PathValue("user"))]
+	if out == nil {
+		out = []*gl.GPGKey{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listIssues(w http.ResponseWriter, r *http.Request, p *project) {
+	q := r.URL.Query()
+	out := []*gl.Issue{}
+	for _, k := range sortedKeys(p.issues) {
+		is := p.issues[k]
+		if l := q.Get("labels"); l != "" && !slices.Contains(is.Labels, l) {
+			continue
+		}
+		if st := q.Get("state"); st != "" && st != "all" && is.State != st {
+			continue
+		}
+		out = append(out, is)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) createIssue(w http.ResponseWriter, r *http.Request, p *project) {
+	var opt gl.CreateIssueOptions
+	if !decode(w, r, &opt) {
+		return
+	}
+	p.nextIssue++
+	is := &gl.Issue{ID: s.id(), IID: p.nextIssue, ProjectID: p.p.ID, Title: deref(opt.Title), Description: deref(opt.Description), State: "opened", CreatedAt: now()}
+	is.Labels = gl.Labels(labels(opt.Labels))
+	p.issues[is.IID] = is
+	writeJSON(w, http.StatusCreated, is)
+}
+
+func (s *Server) updateIssue(w http.ResponseWriter, r *http.Request, p *project) {
+	is, ok := p.issues[atoi(r.PathValue("iid"))]
+	if !ok {
+		message(w, http.StatusNotFound, "404 Issue Not Found")
+		return
+	}
+	var opt gl.UpdateIssueOptions
+	if !decode(w, r, &opt) {
+		return
+	}
+	switch deref(opt.StateEvent) {
+	case "close":
+		is.State = "closed"
+	case "reopen":
+		is.State = "opened"
+	}
+	writeJSON(w, http.StatusOK, is)
+}
+
+// labels reads label options, which client-go sends comma-joined.
+func labels(l *gl.LabelOptions) []string {
+	if l == nil {
+		return nil
+	}
+	var out []string
+	for _, x := range *l {
+		for _, y := range strings.Split(x, ",") {
+			if y = strings.TrimSpace(y); y != "" {
+				out = append(out, y)
+			}
+		}
+	}
+	return out
+}
