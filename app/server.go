@@ -14,9 +14,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gitward/gitward/config"
 	ghforge "github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/snapshot"
 	"github.com/gitward/gitward/handlers"
+	"github.com/gitward/gitward/render"
+	"github.com/gitward/gitward/scan"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 )
@@ -46,6 +49,9 @@ type Options struct {
 	GitHubAppID         int64
 	GitHubPrivateKey    []byte
 	GitHubWebhookSecret []byte
+	// GitLabWebhookSecret is the secret token of GitLab webhooks; set only
+	// when GitLab hosts are configured, it turns on /api/gitlab/hook.
+	GitLabWebhookSecret []byte
 	GitHubWebURL        string
 	GitHubV3APIURL      string
 	GitHubV4APIURL      string
@@ -76,6 +82,28 @@ type Options struct {
 	// Capabilities evaluate pull requests; each later feature adds one.
 	Capabilities []handlers.Capability
 
+	// DriftScanInterval is the time between drift scans of the default
+	// branches (package scan); zero turns the scan off.
+	DriftScanInterval time.Duration
+	// DriftScanConcurrency is how many repositories a scan reads at once;
+	// zero means 4.
+	DriftScanConcurrency int
+	// Clusters are the server configuration's clusters: the drift scan
+	// compares apps with them, and leader election outside a pod holds
+	// its Lease on the first. Without any (and no ScanClusters), there is
+	// no drift scan.
+	Clusters []config.Cluster
+	// ScanClusters, when set, replaces the connections to Clusters.
+	ScanClusters scan.Clusters
+	// Renderer renders apps for the drift scan; nil uses one without a
+	// cache.
+	Renderer *render.Renderer
+	// LeaderElection, when enabled, lets only the holder of a Kubernetes
+	// Lease run the drift scan.
+	LeaderElection config.LeaderElection
+	// Elector, when set, replaces the election LeaderElection configures.
+	Elector Elector
+
 	Logger zerolog.Logger
 }
 
@@ -86,6 +114,8 @@ type Server struct {
 	metrics *Metrics
 	pool    *Pool
 	resync  *Resync
+	scanner *scan.Scanner
+	elector Elector
 	forge   *ghforge.Forge
 	handler http.Handler
 
@@ -172,6 +202,9 @@ func New(opts Options) (*Server, error) {
 	resync = NewResync(s.forge, evaluator, s.pool, s.metrics, opts.ResyncInterval)
 	resync.Concurrency = opts.ResyncConcurrency
 	s.resync = resync
+	if s.scanner, s.elector, err = newScan(opts, s); err != nil {
+		return nil, err
+	}
 
 	eventHandlers := []githubapp.EventHandler{
 		&handlers.Merged{PullRequest: handlers.PullRequest{Forge: s.forge, Evaluator: evaluator}, Version: Version},
@@ -183,6 +216,9 @@ func New(opts Options) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/github/hook", newGitHubWebhook(opts.GitHubWebhookSecret, opts.MaxWebhookBytes, eventHandlers, s.pool, s.metrics))
+	if len(opts.GitLabWebhookSecret) > 0 {
+		mux.Handle("/api/gitlab/hook", NewGitLabWebhook(opts.GitLabWebhookSecret, opts.MaxWebhookBytes, s.metrics))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -238,7 +274,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve serves on ln until ctx ends. Shutdown then stops accepting requests
 // (readyz turns 503 first), lets in-flight requests finish, stops the resync
-// loop and drains the work queue, all within ShutdownGrace.
+// loop and the drift scan and drains the work queue, all within ShutdownGrace.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -253,6 +289,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var loops sync.WaitGroup
 	loops.Add(1)
 	go func() { defer loops.Done(); s.resync.Run(runCtx) }()
+	if s.scanner != nil {
+		loops.Add(1)
+		go func() { defer loops.Done(); s.runScan(runCtx) }()
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -100,8 +100,13 @@ func serverOptions(cfg *config.Server, log zerolog.Logger) (app.Options, error) 
 			MaxFiles:     cfg.Snapshots.MaxFiles,
 			MaxFileBytes: int64(cfg.Snapshots.MaxFileSize),
 		},
-		Capabilities: capabilities(cfg),
-		Logger:       log,
+		Capabilities:         capabilities(cfg),
+		DriftScanInterval:    time.Duration(cfg.Drift.ScanInterval),
+		DriftScanConcurrency: cfg.Drift.Concurrency,
+		Clusters:             cfg.Clusters,
+		Renderer:             render.NewRenderer(render.OptionsFrom(cfg.Render)),
+		LeaderElection:       cfg.LeaderElection,
+		Logger:               log,
 	}, nil
 }
 
