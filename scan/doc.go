@@ -12,5 +12,14 @@
 // (its cluster unreachable, its render broken) is not retried before an
 // exponential backoff, kept in memory, has passed. When the drift goes
 // away, an open capture pull request is left as it is, for people to
-// close.
+// close; one closed without merging while the drift lasts is proposed
+// again by the next scan, from the same branch. Objects capture refuses
+// (deleted by hand, Secret values) are listed in the body; when nothing
+// else drifted, there is no pull request for them (the gitward/drift
+// check of pull requests reports them).
+//
+// The branch is made from the default branch's head when first written,
+// then updated in place: when the default branch moves on, the captured
+// files are written afresh from its new head, but the branch is not
+// rebased.
 package scan

@@ -103,7 +103,7 @@ type fixture struct {
 
 var nsN atomic.Int64
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, extraPolicy ...string) *fixture {
 	t.Helper()
 	cfg := livetest.Config(t)
 	cl, err := live.New("test", cfg, 20*time.Second)
@@ -124,7 +124,7 @@ func newFixture(t *testing.T) *fixture {
 	gh.AddRepo(7, "octo-org", "clusters", "main")
 	ns := fmt.Sprintf("scan-%d", nsN.Add(1))
 	gh.SetTree(repoName, mainSHA, map[string]string{
-		".gitward.yaml":                 policy,
+		".gitward.yaml":                 policy + strings.Join(extraPolicy, ""),
 		"apps/web/kustomization.yaml":   "resources:\n- deployment.yaml\n",
 		"apps/web/deployment.yaml":      deployment(ns),
 		"apps/other/kustomization.yaml": "resources:\n- configmap.yaml\n",
@@ -319,6 +319,35 @@ func TestScanBacksOffAFailingCluster(t *testing.T) {
 	}
 	if n := fx.clusters.count("nowhere"); n != 3 {
 		t.Errorf("%d connections, want 3", n)
+	}
+}
+
+func TestScanNeverCapturesIgnoredFields(t *testing.T) {
+	fx := newFixture(t, "drift:\n  ignore:\n  - name: hpa-replicas\n    json_pointers: [/spec/replicas]\n")
+	fx.scaleByHand(7)
+	if r := fx.scan()["web"]; r.Action != scan.Clean || r.Err != nil {
+		t.Fatalf("web: %+v", r)
+	}
+	if prs := fx.gh.PullRequests(repoName); len(prs) != 0 {
+		t.Errorf("pull requests for an ignored field: %+v", prs)
+	}
+	if files := fx.gh.Files(repoName, "heads/"+scan.Branch("web")); files != nil {
+		t.Error("a capture branch for an ignored field")
+	}
+}
+
+func TestBranchNamesAreSafe(t *testing.T) {
+	for name, want := range map[string]string{
+		"web":               "gitward/drift-capture/web",
+		"team/web app":      "gitward/drift-capture/team-web-app",
+		"..hidden..":        "gitward/drift-capture/hidden",
+		"x.lock":            "gitward/drift-capture/x",
+		"~^:?*[\\":          "gitward/drift-capture/app",
+		"payments_v2.api-1": "gitward/drift-capture/payments_v2.api-1",
+	} {
+		if got := scan.Branch(name); got != want {
+			t.Errorf("Branch(%q) = %q, want %q", name, got, want)
+		}
 	}
 }
 
