@@ -147,3 +147,23 @@ func count(t *testing.T, m *app.Metrics, labels []string) float64 {
 	}
 	return out.GetCounter().GetValue()
 }
+
+// TestGitLabHookIsServedOnlyWithASecret checks the server's wiring: the
+// GitLab intake exists only when a GitLab webhook secret is configured.
+func TestGitLabHookIsServedOnlyWithASecret(t *testing.T) {
+	payload := gitlabPayload(t, "gitlab-org-api-client-go", "note_merge_request.json")
+	without := newHarness(t)
+	if w := without.post(gitlabRequest("Note Hook", payload, gitlabSecret)); w.Code != http.StatusNotFound {
+		t.Errorf("without GitLab: status = %d, want 404", w.Code)
+	}
+	with := newHarness(t, func(o *app.Options) { o.GitLabWebhookSecret = []byte(gitlabSecret) })
+	if w := with.post(gitlabRequest("Note Hook", payload, gitlabSecret)); w.Code != http.StatusAccepted {
+		t.Errorf("with GitLab: status = %d, want 202", w.Code)
+	}
+	if w := with.post(gitlabRequest("Note Hook", payload, "wrong")); w.Code != http.StatusUnauthorized {
+		t.Errorf("with GitLab, wrong token: status = %d, want 401", w.Code)
+	}
+	if !strings.Contains(with.metrics(), `gitward_webhook_deliveries_total{event="note",forge="gitlab",outcome="received"} 1`) {
+		t.Error("the delivery is not counted under forge=gitlab")
+	}
+}
