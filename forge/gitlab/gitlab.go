@@ -21,6 +21,19 @@
 //     created, and answers other IDs with an error.
 //   - Branch updates have no compare-and-swap on the branch itself. See
 //     CommitToBranch.
+//   - Issues and merge requests are numbered separately. CreateComment,
+//     AddLabels and RemoveLabel address merge requests; CreateIssue,
+//     CloseIssue and IssuesLabelled address issues. Notes on issues are
+//     not reachable through this adapter yet.
+//   - StartBranch (a root commit) cannot be expressed: the commits API
+//     always commits on top of an existing commit.
+//
+// Making gitward's statuses required: commit statuses set through the API
+// join the head commit's pipeline as external jobs, so a project that turns
+// on "Pipelines must succeed" (Settings → Merge requests) cannot merge
+// while gitward/diff, gitward/drift or gitward/change-control is failed or
+// still running. Tiers with external status checks can require them by
+// name instead.
 package gitlab
 
 import (

@@ -137,7 +137,8 @@ func convertCommit(c *gl.Commit) forge.Commit {
 // commits are added"), every approval still listed was given on the
 // current head, and the reviews carry the head SHA; otherwise an approval
 // may predate the latest push, and CommitSHA is "" so the policy treats it
-// as stale.
+// as stale. Review.ID is the approver's user ID (approvals have no ID of
+// their own) and SubmittedAt is unknown.
 func (f *Forge) Reviews(ctx context.Context, ref forge.PRRef) ([]forge.Review, error) {
 	ap, _, err := f.c.MergeRequestApprovals.GetConfiguration(pid(ref.Repo), int64(ref.Number), gl.WithContext(ctx))
 	if err != nil {
