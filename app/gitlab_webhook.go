@@ -3,8 +3,6 @@ package app
 import (
 	"crypto/subtle"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -72,22 +70,8 @@ func (h *gitlabWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	label = gitlabMetricEvent(event)
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		reject(http.StatusMethodNotAllowed, "bad_request", "webhooks must be POSTed")
-		return
-	}
-	if r.ContentLength > h.maxBody {
-		reject(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("payload of %d bytes is over the %d byte limit", r.ContentLength, h.maxBody))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
-	if err != nil {
-		reject(http.StatusBadRequest, "bad_request", "could not read the request body")
-		return
-	}
-	if int64(len(body)) > h.maxBody {
-		reject(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("payload is over the %d byte limit", h.maxBody))
+	body, ok := readDelivery(w, r, h.maxBody, reject)
+	if !ok {
 		return
 	}
 	if event == "" {

@@ -63,22 +63,8 @@ func (h *githubWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, status)
 	}
 
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		reject(http.StatusMethodNotAllowed, "bad_request", "webhooks must be POSTed")
-		return
-	}
-	if r.ContentLength > h.maxBody {
-		reject(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("payload of %d bytes is over the %d byte limit", r.ContentLength, h.maxBody))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
-	if err != nil {
-		reject(http.StatusBadRequest, "bad_request", "could not read the request body")
-		return
-	}
-	if int64(len(body)) > h.maxBody {
-		reject(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("payload is over the %d byte limit", h.maxBody))
+	body, ok := readDelivery(w, r, h.maxBody, reject)
+	if !ok {
 		return
 	}
 	if event == "" {
@@ -114,6 +100,32 @@ func (h *githubWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	h.dispatcher.ServeHTTP(w, r)
+}
+
+// readDelivery checks a webhook delivery's method and size and reads its
+// body: 405 for a method other than POST, 413 over maxBody (whether or not
+// the request says its length). On a bad request it answers through reject
+// and returns false.
+func readDelivery(w http.ResponseWriter, r *http.Request, maxBody int64, reject func(status int, outcome, msg string)) ([]byte, bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		reject(http.StatusMethodNotAllowed, "bad_request", "webhooks must be POSTed")
+		return nil, false
+	}
+	if r.ContentLength > maxBody {
+		reject(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("payload of %d bytes is over the %d byte limit", r.ContentLength, maxBody))
+		return nil, false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		reject(http.StatusBadRequest, "bad_request", "could not read the request body")
+		return nil, false
+	}
+	if int64(len(body)) > maxBody {
+		reject(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("payload is over the %d byte limit", maxBody))
+		return nil, false
+	}
+	return body, true
 }
 
 // dispatched answers a delivery the dispatcher accepted: 202 once queued or
