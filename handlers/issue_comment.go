@@ -8,8 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitward/gitward/breakglass"
 	policy "github.com/gitward/gitward/checks/changecontrol"
 	"github.com/gitward/gitward/checks/commands"
+	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
@@ -36,7 +38,9 @@ const (
 //
 // On a post-incident review issue gitward opened for a break-glass merge,
 // /approve by an eligible person is recorded in the audit ledger as the
-// change's retroactive approval, and the issue is closed.
+// change's retroactive approval, and the issue is closed. On any other
+// issue, /breakglass by a responder opens or ends a break-glass window for
+// manual changes to a cluster or app (see package breakglass).
 type IssueComment struct {
 	Forge     GitHubForge
 	Evaluator *Evaluator
@@ -105,9 +109,10 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 			if handled, err := h.postIncidentComment(ctx, r, ce.Issue.Number, ce); handled || err != nil {
 				return err
 			}
+			if handled, err := h.breakGlassWindow(ctx, r, ce.Issue.Number, ce); handled || err != nil {
+				return err
+			}
 		}
-		// Other issue comments: break-glass windows on incident issues belong to
-		// the break-glass capability.
 		log.Debug().Msg("Comment on an issue, not a pull request; no pull request command applies")
 		return nil
 	}
@@ -270,4 +275,125 @@ func oneLine(s string) string {
 		s = s[:80] + "…"
 	}
 	return s
+}
+
+// breakGlassWindow answers /breakglass on an issue (an incident ticket):
+// by a responder, "/breakglass <cluster-or-app> <reason> [for DURATION]"
+// opens a window in which drift there is expected, and "/breakglass end"
+// closes it. The window itself is read from the issue's comments by
+// package breakglass; this only labels the issue, so it is found, and
+// answers. The policy is the one on the default branch. It reports
+// whether the comment held /breakglass.
+func (h *IssueComment) breakGlassWindow(ctx context.Context, repo forge.Repo, number int, ce commentEvent) (bool, error) {
+	var cmds []commands.Command
+	for _, c := range commands.Parse(ce.Comment.Body, commands.OnIssue) {
+		if c.Name == commands.BreakGlass {
+			cmds = append(cmds, c)
+		}
+	}
+	// A post-incident review is not an incident ticket.
+	if len(cmds) == 0 || postIncidentRE.MatchString(ce.Issue.Body) {
+		return false, nil
+	}
+	log := zerolog.Ctx(ctx)
+	user := forge.User{Login: ce.Comment.User.Login}
+	at := ce.Comment.CreatedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	cfg, refusal, err := h.defaultBranchConfig(ctx, repo)
+	if err != nil {
+		return true, err
+	}
+	if refusal == "" {
+		if refusal, err = h.mayBreakGlass(ctx, repo, cfg, user); err != nil {
+			return true, err
+		}
+	}
+	var replies []string
+	refused, opened := false, false
+	for _, cmd := range cmds {
+		reason := refusal
+		if cmd.Err != nil {
+			reason = cmd.Err.Error()
+		}
+		if reason != "" {
+			refused = true
+			replies = append(replies, fmt.Sprintf("`%s` was not accepted: %s", oneLine(cmd.Text), reason))
+			log.Info().Str("command", string(cmd.Name)).Str("user", user.Login).Str("reason", reason).Msg("Refused a break-glass window")
+			continue
+		}
+		args := cmd.BreakGlass
+		if args.End {
+			replies = append(replies, "Break-glass window closed: drift in its scope is judged again, and gitward captures it into a pull request linked to this issue.")
+			log.Info().Bool(AuditKey, true).Str("user", user.Login).Int("issue", number).Msg("Break-glass window ended")
+			continue
+		}
+		d, capped := breakglass.Length(args.Window, cfg.BreakGlass)
+		msg := ""
+		if capped {
+			msg = fmt.Sprintf("`for %s` is longer than this repository's break_glass.max_window (%s), so the window is %s. ", args.Window, time.Duration(cfg.BreakGlass.MaxWindow), d)
+		}
+		msg += fmt.Sprintf("Break-glass window open for %s until %s (UTC): drift there is reported as expected, linked to this issue; when it closes gitward opens a capture pull request.",
+			args.Scope, at.Add(d).UTC().Format("2006-01-02 15:04"))
+		replies = append(replies, msg)
+		opened = true
+		log.Info().Bool(AuditKey, true).Str("user", user.Login).Int("issue", number).Str("scope", args.Scope).Str("reason", args.Reason).Dur("window", d).Msg("Break-glass window opened")
+	}
+	if opened && cfg.BreakGlass.Label != "" {
+		if err := h.Forge.AddLabels(ctx, repo, number, cfg.BreakGlass.Label); err != nil {
+			return true, err
+		}
+	}
+	reaction := reactAccepted
+	if refused {
+		reaction = reactRefused
+	}
+	if err := h.Forge.React(ctx, repo, ce.Comment.ID, reaction); err != nil {
+		return true, err
+	}
+	body := fmt.Sprintf("@%s\n\n%s", user.Login, strings.Join(replies, "\n\n"))
+	if _, err := h.Forge.CreateComment(ctx, repo, number, body); err != nil {
+		return true, err
+	}
+	return true, nil
+}
+
+// defaultBranchConfig reads the policy at the head of the default branch;
+// refusal says why a command cannot act when there is none to read.
+func (h *IssueComment) defaultBranchConfig(ctx context.Context, repo forge.Repo) (cfg *config.Repo, refusal string, err error) {
+	if repo.DefaultBranch == "" {
+		return nil, "the repository's default branch is unknown, so its break-glass policy cannot be read", nil
+	}
+	head, err := h.Forge.BranchHead(ctx, repo, repo.DefaultBranch)
+	if err != nil {
+		return nil, "", fmt.Errorf("read the head of %s: %w", repo.DefaultBranch, err)
+	}
+	cfg, err = LoadRepoConfig(ctx, h.Forge, repo, head)
+	var invalid *InvalidConfigError
+	if errors.As(err, &invalid) {
+		return nil, fmt.Sprintf("%s on %s is invalid; fix it there first", RepoConfigPath, repo.DefaultBranch), nil
+	}
+	return cfg, "", err
+}
+
+// mayBreakGlass asks the forge for user's permission and responder teams
+// and returns why they may not break glass, "" when they may.
+func (h *IssueComment) mayBreakGlass(ctx context.Context, repo forge.Repo, cfg *config.Repo, user forge.User) (string, error) {
+	p, err := h.Forge.Permission(ctx, repo, user.Login)
+	if err != nil {
+		return "", err
+	}
+	teams := map[string]map[string]bool{}
+	for _, team := range cfg.BreakGlass.Responders.Teams {
+		ok, err := h.Forge.TeamMember(ctx, repo, team, user.Login)
+		if err != nil {
+			return "", err
+		}
+		teams[team] = map[string]bool{user.Login: ok}
+	}
+	if err := policy.MayBreakGlass(cfg, user, p, teams); err != nil {
+		return err.Error(), nil
+	}
+	return "", nil
 }
