@@ -32,7 +32,10 @@ func LiveChanges(apps []drift.App, mode string) (header string, sections []Secti
 			fmt.Fprintf(&h, "| `%s` | %s | ❌ could not compare | |\n", mdEscape(a.Name), mdEscape(cluster))
 		default:
 			driftText := "none"
-			if a.Drifted() {
+			switch {
+			case a.Drifted() && a.Expected != "":
+				driftText = "🔓 " + countActions(a.Drift, live.Changed, live.Missing, live.Failed) + ", " + mdEscape(a.Expected)
+			case a.Drifted():
 				driftText = "⚠️ " + countActions(a.Drift, live.Changed, live.Missing, live.Failed)
 			}
 			fmt.Fprintf(&h, "| `%s` | %s | %s | %s |\n", mdEscape(a.Name), mdEscape(cluster), planText(a.Plan), driftText)
@@ -62,9 +65,14 @@ func LiveChanges(apps []drift.App, mode string) (header string, sections []Secti
 		if a.Drifted() {
 			var b strings.Builder
 			b.WriteString("**Drift: the cluster already differs from git**\n\n")
+			summary := "drift"
+			if a.Expected != "" {
+				summary = "drift " + htmlEscape(a.Expected)
+				fmt.Fprintf(&b, "_This drift is %s: a break-glass window is open, so it is not judged. When the window closes gitward captures it into a pull request._\n\n", mdEscape(a.Expected))
+			}
 			writeObjects(&b, changedObjects(a.Drift), true)
 			writeHidden(&b, a.Drift.Hidden)
-			sections = append(sections, Section{Group: group, GroupHeader: open("drift"), GroupFooter: closeTag, Text: b.String()})
+			sections = append(sections, Section{Group: group, GroupHeader: open(summary), GroupFooter: closeTag, Text: b.String()})
 		} else if a.Drift != nil && len(a.Drift.Hidden) > 0 {
 			var b strings.Builder
 			b.WriteString("No drift.\n\n")

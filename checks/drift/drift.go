@@ -29,6 +29,10 @@ type App struct {
 	// Err is why the cluster could not be compared: unreachable, refused,
 	// not configured on this gitward, or a render that failed.
 	Err error
+	// Expected, when set, says why drift in this app is expected, such as
+	// "expected during incident #12" for an open break-glass window on its
+	// cluster or app: the drift is shown but not judged.
+	Expected string
 }
 
 // Drifted reports whether the cluster differs from git for this app:
@@ -59,8 +63,9 @@ type Verdict struct {
 	Conclusion forge.Conclusion
 	Title      string
 	// Drifted and Failed name the apps with drift and those whose cluster
-	// could not be compared.
-	Drifted, Failed []string
+	// could not be compared; Expected the apps whose drift is expected (an
+	// open break-glass window), which is not judged.
+	Drifted, Failed, Expected []string
 }
 
 // Decide judges the apps under mode (config.DriftNotify or
@@ -77,6 +82,8 @@ func Decide(apps []App, mode string) Verdict {
 		switch {
 		case a.Err != nil:
 			v.Failed = append(v.Failed, a.Name)
+		case a.Drifted() && a.Expected != "":
+			v.Expected = append(v.Expected, a.Name)
 		case a.Drifted():
 			v.Drifted = append(v.Drifted, a.Name)
 		}
@@ -98,6 +105,9 @@ func Decide(apps []App, mode string) Verdict {
 	case len(v.Drifted) > 0:
 		v.Conclusion = bad
 		v.Title = fmt.Sprintf("%s drifted from git: %s", count(len(v.Drifted), "app"), strings.Join(v.Drifted, ", "))
+	case len(v.Expected) > 0:
+		v.Conclusion = forge.ConclusionSuccess
+		v.Title = fmt.Sprintf("Only expected drift (break-glass): %s; merging changes %s in the cluster", strings.Join(v.Expected, ", "), count(planned, "object"))
 	default:
 		v.Conclusion = forge.ConclusionSuccess
 		v.Title = fmt.Sprintf("No drift; merging changes %s in the cluster", count(planned, "object"))
