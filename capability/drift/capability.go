@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/gitward/gitward/capability/diff"
 	verdict "github.com/gitward/gitward/checks/drift"
@@ -18,6 +19,7 @@ import (
 	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/live"
 	"github.com/gitward/gitward/report"
+	"github.com/rs/zerolog"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -109,6 +111,14 @@ func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) erro
 	apps, err := c.Compare(ctx, ev.Config, diff.Side{SHA: pr.BaseSHA, FS: baseSnap.FS()}, diff.Side{SHA: pr.HeadSHA, FS: headSnap.FS()}, changed)
 	if err != nil {
 		return err
+	}
+	// Drift in the scope of an open break-glass window is expected. If the
+	// windows cannot be read, drift is judged as usual.
+	now := time.Now()
+	if windows, err := Windows(ctx, ev.Forge, pr.Ref.Repo, ev.Config, now); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not read the break-glass windows; drift is judged as usual")
+	} else {
+		MarkExpected(apps, windows, now)
 	}
 	mode := config.DriftNotify
 	if ev.Config != nil {

@@ -229,3 +229,38 @@ func TestAClusterThatCannotBeAskedIsNeverGreen(t *testing.T) {
 		})
 	}
 }
+
+func TestDriftInAnOpenBreakGlassWindowIsExpected(t *testing.T) {
+	p := policy("enforce") + "break_glass:\n  responders:\n    users: [oncall]\n"
+	fx := newFixture(t, "drift-breakglass", p)
+	fx.gh.SetPermission(repoName, "oncall", "write")
+	fx.gh.SetPermission(repoName, "intruder", "write")
+	fx.scaleByHand(t.Context(), 3)
+	now := time.Now()
+	open := fx.gh.AddIssue(repoName, githubtest.Issue{Title: "Payments down", Author: "oncall", State: "open", Labels: []string{"break-glass"}})
+	fx.gh.AddComment(repoName, open, githubtest.Comment{User: "intruder", Body: "/breakglass test me too", CreatedAt: now.Add(-2 * time.Minute), UpdatedAt: now.Add(-2 * time.Minute)})
+
+	// Only a responder's window counts.
+	fx.evaluate()
+	if run := fx.check(); run.Conclusion != "failure" {
+		t.Fatalf("a non-responder's window made drift expected: %s %q", run.Conclusion, run.Title)
+	}
+
+	fx.gh.AddComment(repoName, open, githubtest.Comment{User: "oncall", Body: "/breakglass test scaling by hand for 30m", CreatedAt: now.Add(-time.Minute), UpdatedAt: now.Add(-time.Minute)})
+	fx.evaluate()
+	run := fx.check()
+	if run.Conclusion != "success" || !strings.Contains(run.Title, "expected drift") {
+		t.Fatalf("drift in an open window: %s %q\n%s", run.Conclusion, run.Title, run.Summary)
+	}
+	want := fmt.Sprintf("expected during incident #%d", open)
+	if !strings.Contains(run.Summary, want) || !strings.Contains(run.Summary, "/spec/replicas: 3 in the cluster, 2 in git") {
+		t.Errorf("the expected drift is not shown linked to the incident:\n%s", run.Summary)
+	}
+
+	// Once the window is ended, the drift fails again.
+	fx.gh.AddComment(repoName, open, githubtest.Comment{User: "oncall", Body: "/breakglass end", CreatedAt: now, UpdatedAt: now})
+	fx.evaluate()
+	if run := fx.check(); run.Conclusion != "failure" {
+		t.Errorf("drift after the window ended: %s %q", run.Conclusion, run.Title)
+	}
+}
