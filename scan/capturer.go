@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gitward/gitward/breakglass"
+	bgdrift "github.com/gitward/gitward/capability/drift"
 	"github.com/gitward/gitward/capture"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
@@ -46,6 +48,9 @@ const (
 	BackingOff Action = "backing off"
 	// Failed: the capture failed; Err says why.
 	Failed Action = "failed"
+	// WindowOpen: a break-glass window covers the app, so its drift is
+	// expected; it is captured when the window closes.
+	WindowOpen Action = "break-glass window open"
 )
 
 // Result is the outcome of one app of one scan.
@@ -73,7 +78,8 @@ type Capturer struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Incident returns the incident link of a capture, "" when there is
-	// none; nil links none.
+	// none. When it is nil or returns "", a capture of an app covered by a
+	// break-glass window that has ended names that window's incident issue.
 	Incident func(repo forge.Repo, app render.App) string
 
 	mu       sync.Mutex
@@ -174,6 +180,12 @@ func (c *Capturer) Repo(ctx context.Context, repo forge.Repo) ([]Result, error) 
 		return nil, fmt.Errorf("scan %s: %w", repo.FullName(), err)
 	}
 	graph := render.BuildGraph(render.NewTree(snap.FS()), apps)
+	// Break-glass windows: while one is open over an app its drift is
+	// expected and not captured; once it has ended the capture names the
+	// incident. If they cannot be read, apps are captured unlinked.
+	now := c.now()
+	windows, _ := bgdrift.Windows(ctx, c.Forge, repo, cfg, now)
+	active := breakglass.Active(windows, now)
 	var out []Result
 	for _, app := range apps {
 		if app.Cluster == "" {
@@ -184,12 +196,17 @@ func (c *Capturer) Repo(ctx context.Context, repo forge.Repo) ([]Result, error) 
 		}
 		r := Result{Repo: repo.FullName(), App: app.Name, Cluster: app.Cluster}
 		key := repo.FullName() + "\x00" + app.Name + "\x00" + app.Cluster
+		if _, ok := breakglass.Covering(active, app.Name, app.Cluster); ok {
+			r.Action = WindowOpen
+			out = append(out, r)
+			continue
+		}
 		if c.backingOff(key) {
 			r.Action = BackingOff
 			out = append(out, r)
 			continue
 		}
-		r.Action, r.PR, r.Err = c.app(ctx, repo, head, app, graph, cfg.Drift.Ignore)
+		r.Action, r.PR, r.Err = c.app(ctx, repo, head, app, graph, cfg.Drift.Ignore, ended(windows, app))
 		if r.Err != nil {
 			r.Action = Failed
 		}
@@ -197,6 +214,25 @@ func (c *Capturer) Repo(ctx context.Context, repo forge.Repo) ([]Result, error) 
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// ended returns the incident link of the latest ended break-glass window
+// over app, "" when there is none.
+func ended(windows []breakglass.Window, app render.App) string {
+	var last *breakglass.Window
+	for i, w := range windows {
+		if !w.Ended.IsZero() && breakglass.Covers(w, app.Name, app.Cluster) && (last == nil || w.Ended.After(last.Ended)) {
+			last = &windows[i]
+		}
+	}
+	if last == nil {
+		return ""
+	}
+	link := fmt.Sprintf("#%d", last.Issue)
+	if last.URL != "" {
+		link = fmt.Sprintf("[#%d](%s)", last.Issue, last.URL)
+	}
+	return fmt.Sprintf("%s — break-glass window for `%s` by @%s: %s", link, last.Scope, last.Who, last.Reason)
 }
 
 // mapsClusters reports whether the configuration can map an app to a
@@ -214,7 +250,7 @@ func mapsClusters(cfg *config.Repo) bool {
 }
 
 // app captures one app and keeps its capture pull request.
-func (c *Capturer) app(ctx context.Context, repo forge.Repo, head string, app render.App, graph *render.Graph, rules []config.IgnoreRule) (Action, int, error) {
+func (c *Capturer) app(ctx context.Context, repo forge.Repo, head string, app render.App, graph *render.Graph, rules []config.IgnoreRule, incident string) (Action, int, error) {
 	cluster, err := c.Clusters.Cluster(app.Cluster)
 	if err != nil {
 		return Failed, 0, err
@@ -226,9 +262,10 @@ func (c *Capturer) app(ctx context.Context, repo forge.Repo, head string, app re
 	if len(ch.Files) == 0 {
 		return Clean, 0, nil
 	}
-	incident := ""
 	if c.Incident != nil {
-		incident = c.Incident(repo, app)
+		if link := c.Incident(repo, app); link != "" {
+			incident = link
+		}
 	}
 	return c.publish(ctx, repo, head, ch, incident)
 }

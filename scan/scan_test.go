@@ -352,3 +352,35 @@ func TestBranchNamesAreSafe(t *testing.T) {
 }
 
 var _ forge.Forge = (*ghforge.Forge)(nil)
+
+func TestScanCapturesDriftWhenItsBreakGlassWindowEnds(t *testing.T) {
+	fx := newFixture(t, "break_glass:\n  responders:\n    users: [oncall]\n")
+	gh := fx.gh
+	gh.SetPermission(repoName, "oncall", "write")
+	now := time.Unix(0, fx.clock.Load())
+	incident := gh.AddIssue(repoName, githubtest.Issue{Title: "Web is down", Author: "oncall", State: "open", Labels: []string{"break-glass"}})
+	gh.AddComment(repoName, incident, githubtest.Comment{User: "oncall", Body: "/breakglass web scaling up by hand for 30m", CreatedAt: now.Add(-time.Minute), UpdatedAt: now.Add(-time.Minute)})
+	fx.scaleByHand(6)
+
+	// While the window is open the drift is expected: nothing is captured.
+	if r := fx.scan()["web"]; r.Action != scan.WindowOpen || r.Err != nil {
+		t.Fatalf("web during the window: %+v", r)
+	}
+	if n := len(gh.PullRequests(repoName)); n != 0 {
+		t.Fatalf("%d pull requests while the window is open", n)
+	}
+
+	// Its time runs out: the capture pull request names the incident.
+	fx.clock.Add(int64(30 * time.Minute))
+	if r := fx.scan()["web"]; r.Action != scan.Opened || r.Err != nil {
+		t.Fatalf("web after the window: %+v", r)
+	}
+	prs := gh.PullRequests(repoName)
+	if len(prs) != 1 {
+		t.Fatalf("pull requests: %+v", prs)
+	}
+	want := fmt.Sprintf("**Incident:** [#%d](https://github.com/%s/issues/%d) — break-glass window for `web` by @oncall: scaling up by hand", incident, repoName, incident)
+	if !strings.Contains(prs[0].Body, want) {
+		t.Errorf("the body does not link the incident (%q):\n%s", want, prs[0].Body)
+	}
+}
