@@ -40,7 +40,6 @@ type Pool struct {
 	metrics *Metrics
 	base    context.Context
 	cancel  context.CancelFunc
-	log     zerolog.Logger
 
 	mu      sync.Mutex
 	closed  bool
@@ -58,7 +57,7 @@ type queued struct {
 // NewPool starts workers that take jobs from a queue of queueSize. onFull,
 // if set, is called (without blocking) each time a job is refused because
 // the queue is full, so the caller can schedule a resync.
-func NewPool(workers, queueSize int, m *Metrics, log zerolog.Logger, onFull func()) *Pool {
+func NewPool(workers, queueSize int, m *Metrics, onFull func()) *Pool {
 	if workers < 1 {
 		workers = 1
 	}
@@ -71,7 +70,6 @@ func NewPool(workers, queueSize int, m *Metrics, log zerolog.Logger, onFull func
 		metrics: m,
 		base:    base,
 		cancel:  cancel,
-		log:     log,
 		pending: map[string]bool{},
 		onFull:  onFull,
 	}

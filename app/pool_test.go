@@ -13,7 +13,7 @@ import (
 
 func TestPoolDropsDuplicateKeysWhilePending(t *testing.T) {
 	m := app.NewMetrics()
-	p := app.NewPool(1, 10, m, zerolog.Nop(), nil)
+	p := app.NewPool(1, 10, m, nil)
 	release := make(chan struct{})
 	var runs atomic.Int32
 	job := app.Job{Kind: "resync", Key: "o/r#1@abc", Run: func(context.Context) error {
@@ -44,7 +44,7 @@ func TestPoolDropsDuplicateKeysWhilePending(t *testing.T) {
 func TestPoolSurvivesPanickingJobs(t *testing.T) {
 	m := app.NewMetrics()
 	var logs syncBuffer
-	p := app.NewPool(1, 10, m, zerolog.New(&logs), nil)
+	p := app.NewPool(1, 10, m, nil)
 	var after atomic.Bool
 	ctx := zerolog.New(&logs).WithContext(context.Background())
 	_ = p.Submit(ctx, app.Job{Kind: "pull_request", Run: func(context.Context) error { panic("boom") }})
@@ -63,7 +63,7 @@ func TestPoolSurvivesPanickingJobs(t *testing.T) {
 func TestPoolRefusesWorkWhenFullOrStopping(t *testing.T) {
 	m := app.NewMetrics()
 	full := make(chan struct{}, 1)
-	p := app.NewPool(1, 1, m, zerolog.Nop(), func() { full <- struct{}{} })
+	p := app.NewPool(1, 1, m, func() { full <- struct{}{} })
 	release := make(chan struct{})
 	started := make(chan struct{})
 	block := app.Job{Kind: "k", Run: func(context.Context) error { close(started); <-release; return nil }}

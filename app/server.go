@@ -194,7 +194,7 @@ func New(opts Options) (*Server, error) {
 
 	evaluator := &handlers.Evaluator{Capabilities: opts.Capabilities, StaleAfter: opts.StaleAfter}
 	var resync *Resync
-	s.pool = NewPool(opts.Workers, opts.QueueSize, s.metrics, s.log, func() {
+	s.pool = NewPool(opts.Workers, opts.QueueSize, s.metrics, func() {
 		if resync != nil {
 			resync.Kick()
 		}

@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +54,41 @@ type Evaluation struct {
 
 	existing map[string]forge.CheckRun
 	comment  []CommentPart
+	shared   map[string]any
+	closers  []func()
+}
+
+// Shared returns the value the evaluation keeps under key, making it with
+// make the first time. Capabilities read the same facts (changed files,
+// snapshots, the apps a change affects) through it once per evaluation
+// instead of once each. An error is returned, not kept. Capabilities run one
+// after another, so an Evaluation is not safe for concurrent use.
+func (ev *Evaluation) Shared(key string, make func() (any, error)) (any, error) {
+	if v, ok := ev.shared[key]; ok {
+		return v, nil
+	}
+	v, err := make()
+	if err != nil {
+		return nil, err
+	}
+	if ev.shared == nil {
+		ev.shared = map[string]any{}
+	}
+	ev.shared[key] = v
+	return v, nil
+}
+
+// OnClose registers f to run when the evaluation ends, such as releasing a
+// snapshot a shared value holds.
+func (ev *Evaluation) OnClose(f func()) { ev.closers = append(ev.closers, f) }
+
+// Close ends the evaluation, running what OnClose registered, last first.
+// The Evaluator calls it; code that builds an Evaluation itself must too.
+func (ev *Evaluation) Close() {
+	for i := len(ev.closers) - 1; i >= 0; i-- {
+		ev.closers[i]()
+	}
+	ev.closers, ev.shared = nil, nil
 }
 
 // ExternalIDPrefix marks check runs gitward owns; the rest of the external
@@ -176,6 +210,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 		return fmt.Errorf("evaluate %s: %w", ref, err)
 	}
 	ev := &Evaluation{Forge: f, PR: pr, Started: e.now(), existing: latestByName(runs)}
+	defer ev.Close()
 	ev.FirstSeen = ev.Started
 	for _, r := range runs {
 		if !r.StartedAt.IsZero() && r.StartedAt.Before(ev.FirstSeen) {
@@ -337,37 +372,25 @@ func (e *InvalidConfigError) Summary() string {
 	return b.String()
 }
 
-var lineRef = regexp.MustCompile(`(?m)^[^\s:]*` + regexp.QuoteMeta(RepoConfigPath) + `:(\d+)(?::\d+)?: (.+)$`)
-
 // Annotations points each problem that names a line of the file at it.
 func (e *InvalidConfigError) Annotations() []forge.Annotation {
 	var out []forge.Annotation
-	add := func(line int, msg string) {
-		out = append(out, forge.Annotation{
-			Path:      RepoConfigPath,
-			StartLine: line,
-			EndLine:   line,
-			Level:     forge.AnnotationFailure,
-			Title:     "Invalid gitward config",
-			Message:   msg,
-		})
-	}
 	var list config.Errors
-	if errors.As(e.Err, &list) {
-		for _, pe := range list {
-			if pe.Line > 0 {
-				msg := pe.Msg
-				if pe.Path != "" {
-					msg = pe.Path + ": " + msg
-				}
-				add(pe.Line, msg)
-			}
-		}
-		return out
+	if !errors.As(e.Err, &list) {
+		return nil
 	}
-	for _, m := range lineRef.FindAllStringSubmatch(e.Err.Error(), -1) {
-		line, _ := strconv.Atoi(m[1])
-		add(line, m[2])
+	for _, pe := range list {
+		if pe.Line == 0 {
+			continue
+		}
+		msg := pe.Msg
+		if pe.Path != "" {
+			msg = pe.Path + ": " + msg
+		}
+		out = append(out, forge.Annotation{
+			Path: RepoConfigPath, StartLine: pe.Line, EndLine: pe.Line,
+			Level: forge.AnnotationFailure, Title: "Invalid gitward config", Message: msg,
+		})
 	}
 	return out
 }

@@ -142,6 +142,7 @@ func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 	m := audit.Merge{Repo: repo, PR: *pr, MergedAt: mergedAt, MergedBy: mergedBy, CheckRuns: runs, Version: h.Version}
 
 	ev := &Evaluation{Forge: f, PR: pr, Config: cfg, Started: h.now(), existing: latestByName(runs)}
+	defer ev.Close()
 	ev.FirstSeen = ev.Started
 	for _, r := range runs {
 		if !r.StartedAt.IsZero() && r.StartedAt.Before(ev.FirstSeen) {

@@ -240,6 +240,7 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, ref forge.PRRef, i
 		return "", rec, cfg, err
 	}
 	ev := &Evaluation{Forge: h.Forge, PR: pr, Config: cfg, Started: time.Now(), existing: latestByName(runs)}
+	defer ev.Close()
 	ev.FirstSeen = ev.Started
 	facts, err := g.Gather(ctx, ev)
 	if err != nil {

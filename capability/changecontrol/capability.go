@@ -26,11 +26,6 @@ import (
 // CheckName is the required status check.
 const CheckName = "gitward/change-control"
 
-// AuditKey marks log lines that record security-relevant events, such as
-// an approval comment edited after it was posted, for log pipelines that
-// keep an audit trail.
-const AuditKey = "gitward_audit"
-
 // Capability evaluates change control on pull requests.
 type Capability struct {
 	// Engine renders the head for the plaintext-secrets rule; share it
@@ -140,7 +135,7 @@ func (c *Capability) Gather(ctx context.Context, ev *handlers.Evaluation) (polic
 			}
 		}
 	}
-	changed, err := f.ChangedFiles(ctx, pr.Ref)
+	changed, err := diff.ChangedFiles(ctx, ev)
 	if err != nil {
 		return facts, err
 	}
@@ -197,7 +192,7 @@ func (c *Capability) Gather(ctx context.Context, ev *handlers.Evaluation) (polic
 	}
 
 	if cfg == nil || cfg.Secrets.ForbidPlaintext {
-		snaps, err := c.secrets(ctx, ev, changed)
+		snaps, err := c.secrets(ctx, ev)
 		if err != nil {
 			return facts, err
 		}
@@ -259,7 +254,7 @@ func logVerdict(ctx context.Context, ev *handlers.Evaluation, v policy.Verdict) 
 	log := zerolog.Ctx(ctx)
 	for _, ig := range v.Ignored {
 		if strings.Contains(ig.Reason, "edited") {
-			log.Warn().Bool(AuditKey, true).
+			log.Warn().Bool(handlers.AuditKey, true).
 				Str("user", ig.User).Int64("comment_id", ig.ID).Str("head_sha", ev.PR.HeadSHA).
 				Str("reason", ig.Reason).
 				Msg("An approval comment was edited after it was posted; it no longer counts")

@@ -2,30 +2,20 @@ package changecontrol
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gitward/gitward/capability/diff"
 	policy "github.com/gitward/gitward/checks/changecontrol"
-	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/handlers"
 )
 
 // secrets finds the plaintext Secrets the pull request's head renders, in
 // the apps it affects, located in their source files.
-func (c *Capability) secrets(ctx context.Context, ev *handlers.Evaluation, changed []forge.ChangedFile) ([]policy.SecretFinding, error) {
-	pr := ev.PR
-	baseSnap, err := ev.Forge.Snapshot(ctx, pr.Ref.Repo, pr.BaseSHA)
+func (c *Capability) secrets(ctx context.Context, ev *handlers.Evaluation) ([]policy.SecretFinding, error) {
+	in, err := diff.InputsFor(ctx, ev)
 	if err != nil {
-		return nil, fmt.Errorf("download the base commit: %w", err)
+		return nil, err
 	}
-	defer baseSnap.Release()
-	headSnap, err := ev.Forge.Snapshot(ctx, pr.Ref.Repo, pr.HeadSHA)
-	if err != nil {
-		return nil, fmt.Errorf("download the head commit: %w", err)
-	}
-	defer headSnap.Release()
-	found, err := c.Engine.PlaintextSecrets(ctx, ev.Config,
-		diff.Side{SHA: pr.BaseSHA, FS: baseSnap.FS()}, diff.Side{SHA: pr.HeadSHA, FS: headSnap.FS()}, changed)
+	found, err := c.Engine.PlaintextSecrets(ctx, in)
 	if err != nil {
 		return nil, err
 	}

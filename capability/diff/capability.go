@@ -33,7 +33,6 @@ func (c *Capability) Checks() []string { return []string{report.DiffCheckName} }
 // publishes for the current head only.
 func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) error {
 	pr := ev.PR
-	repo := pr.Ref.Repo
 	run := ev.CheckRun(report.DiffCheckName)
 	run.Status = forge.CheckInProgress
 	run.Title = "Rendering the apps this change affects"
@@ -42,22 +41,11 @@ func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) erro
 		return err
 	}
 
-	changed, err := ev.Forge.ChangedFiles(ctx, pr.Ref)
+	in, err := InputsFor(ctx, ev)
 	if err != nil {
 		return err
 	}
-	baseSnap, err := ev.Forge.Snapshot(ctx, repo, pr.BaseSHA)
-	if err != nil {
-		return fmt.Errorf("download the base commit: %w", err)
-	}
-	defer baseSnap.Release()
-	headSnap, err := ev.Forge.Snapshot(ctx, repo, pr.HeadSHA)
-	if err != nil {
-		return fmt.Errorf("download the head commit: %w", err)
-	}
-	defer headSnap.Release()
-
-	result, err := c.Engine.Run(ctx, ev.Config, Side{SHA: pr.BaseSHA, FS: baseSnap.FS()}, Side{SHA: pr.HeadSHA, FS: headSnap.FS()}, changed)
+	result, err := c.Engine.Run(ctx, in)
 	if err != nil {
 		return err
 	}

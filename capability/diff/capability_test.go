@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitward/gitward/capability/changecontrol"
 	"github.com/gitward/gitward/capability/diff"
 	"github.com/gitward/gitward/forge"
 	ghforge "github.com/gitward/gitward/forge/github"
@@ -336,5 +337,24 @@ func TestThePolicyCanTurnTheCommentOff(t *testing.T) {
 	}
 	if run := fx.check(); run.Conclusion != "success" {
 		t.Errorf("the check is published either way; got %s", run.Conclusion)
+	}
+}
+
+// TestCapabilitiesShareTheChangeTheyRead evaluates the rendered diff and
+// change control together: the changed files and both trees are read from
+// GitHub once for the whole evaluation, not once per capability.
+func TestCapabilitiesShareTheChangeTheyRead(t *testing.T) {
+	fx := newFixture(t, map[string]string{
+		"base/podinfo/deployment.yaml": strings.Replace(baseTree["base/podinfo/deployment.yaml"], "6.5.0", "6.6.0", 1),
+	})
+	e := &handlers.Evaluator{Capabilities: []handlers.Capability{fx.cap, changecontrol.New(fx.cap.Engine)}, Backoff: time.Millisecond}
+	if err := e.Evaluate(t.Context(), fx.f, fx.ref); err != nil {
+		t.Fatal(err)
+	}
+	if n := fx.gh.Calls("pulls/list-files"); n != 1 {
+		t.Errorf("the changed files were listed %d times, want once", n)
+	}
+	if n := fx.gh.Calls("codeload"); n != 2 {
+		t.Errorf("%d archives were downloaded, want the base and the head once each", n)
 	}
 }

@@ -29,13 +29,32 @@ type Side struct {
 	FS fs.FS
 }
 
+// Inputs is one change as the engine reads it: the policy at the base
+// commit (it decides app discovery on both sides), both trees and the
+// changed files. The apps the change affects are found once per Inputs and
+// shared by Run, Renders and PlaintextSecrets.
+type Inputs struct {
+	Config     *config.Repo
+	Base, Head Side
+	Changed    []forge.ChangedFile
+
+	once    sync.Once
+	plan    planned
+	planErr error
+}
+
+// planned returns the apps the change affects, finding them the first time.
+func (in *Inputs) planned() (planned, error) {
+	in.once.Do(func() { in.plan, in.planErr = plan(in.Config, in.Base, in.Head, in.Changed) })
+	return in.plan, in.planErr
+}
+
 // Run finds the apps the changed files affect, renders each at base and
-// head, and diffs their objects. cfg is the policy read at the base commit;
-// it decides app discovery on both sides. An error means the trees could
-// not be read at all; a render that fails is reported in its app.
-func (e *Engine) Run(ctx context.Context, cfg *config.Repo, base, head Side, changed []forge.ChangedFile) (report.RenderedDiff, error) {
-	out := report.RenderedDiff{BaseSHA: base.SHA, HeadSHA: head.SHA}
-	p, err := e.plan(cfg, base, head, changed)
+// head, and diffs their objects. An error means the trees could not be read
+// at all; a render that fails is reported in its app.
+func (e *Engine) Run(ctx context.Context, in *Inputs) (report.RenderedDiff, error) {
+	out := report.RenderedDiff{BaseSHA: in.Base.SHA, HeadSHA: in.Head.SHA}
+	p, err := in.planned()
 	if err != nil {
 		return out, err
 	}
@@ -67,7 +86,7 @@ type planned struct {
 
 // plan discovers the apps on both sides (with the base's policy) and finds
 // those the changed files affect.
-func (e *Engine) plan(cfg *config.Repo, base, head Side, changed []forge.ChangedFile) (planned, error) {
+func plan(cfg *config.Repo, base, head Side, changed []forge.ChangedFile) (planned, error) {
 	baseApps, err := render.Discover(base.FS, cfg)
 	if err != nil {
 		return planned{}, fmt.Errorf("find apps at base %s: %w", short(base.SHA), err)
@@ -101,8 +120,8 @@ type AppRender struct {
 }
 
 // Renders renders every app the change affects, at base and head.
-func (e *Engine) Renders(ctx context.Context, cfg *config.Repo, base, head Side, changed []forge.ChangedFile) ([]AppRender, error) {
-	p, err := e.plan(cfg, base, head, changed)
+func (e *Engine) Renders(ctx context.Context, in *Inputs) ([]AppRender, error) {
+	p, err := in.planned()
 	if err != nil {
 		return nil, err
 	}

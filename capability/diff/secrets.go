@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gitward/gitward/config"
-	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/render"
 	"github.com/gitward/gitward/render/objects"
 )
@@ -33,8 +31,8 @@ type SecretSource struct {
 // returns their Secrets that carry plaintext. An app that does not render at
 // head cannot be checked: it is returned as a finding that says so, so the
 // rule fails closed.
-func (e *Engine) PlaintextSecrets(ctx context.Context, cfg *config.Repo, base, head Side, changed []forge.ChangedFile) ([]SecretSource, error) {
-	p, err := e.plan(cfg, base, head, changed)
+func (e *Engine) PlaintextSecrets(ctx context.Context, in *Inputs) ([]SecretSource, error) {
+	p, err := in.planned()
 	if err != nil {
 		return nil, err
 	}

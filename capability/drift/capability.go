@@ -93,22 +93,11 @@ func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) erro
 	if err := ev.Publish(ctx, run); err != nil {
 		return err
 	}
-	changed, err := ev.Forge.ChangedFiles(ctx, pr.Ref)
+	in, err := diff.InputsFor(ctx, ev)
 	if err != nil {
 		return err
 	}
-	baseSnap, err := ev.Forge.Snapshot(ctx, pr.Ref.Repo, pr.BaseSHA)
-	if err != nil {
-		return fmt.Errorf("download the base commit: %w", err)
-	}
-	defer baseSnap.Release()
-	headSnap, err := ev.Forge.Snapshot(ctx, pr.Ref.Repo, pr.HeadSHA)
-	if err != nil {
-		return fmt.Errorf("download the head commit: %w", err)
-	}
-	defer headSnap.Release()
-
-	apps, err := c.Compare(ctx, ev.Config, diff.Side{SHA: pr.BaseSHA, FS: baseSnap.FS()}, diff.Side{SHA: pr.HeadSHA, FS: headSnap.FS()}, changed)
+	apps, err := c.Compare(ctx, in)
 	if err != nil {
 		return err
 	}
@@ -139,8 +128,9 @@ func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) erro
 // cluster. It is shared with the CLI. Cluster failures are recorded in the
 // app, not returned: the verdict decides what they mean under the drift
 // mode.
-func (c *Capability) Compare(ctx context.Context, cfg *config.Repo, base, head diff.Side, changed []forge.ChangedFile) ([]verdict.App, error) {
-	renders, err := c.Engine.Renders(ctx, cfg, base, head, changed)
+func (c *Capability) Compare(ctx context.Context, in *diff.Inputs) ([]verdict.App, error) {
+	cfg := in.Config
+	renders, err := c.Engine.Renders(ctx, in)
 	if err != nil {
 		return nil, err
 	}

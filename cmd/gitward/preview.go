@@ -77,12 +77,12 @@ commits, plaintext Secrets: gitward/change-control would fail); 2 an error.`,
 				return exitCode(2, err)
 			}
 			engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{CacheSize: 256 << 20})}
-			baseSide, headSide := diff.Side{SHA: baseSHA, FS: baseTree}, diff.Side{SHA: headSHA, FS: headTree}
-			result, err := engine.Run(ctx, policy, baseSide, headSide, changed)
+			in := &diff.Inputs{Config: policy, Base: diff.Side{SHA: baseSHA, FS: baseTree}, Head: diff.Side{SHA: headSHA, FS: headTree}, Changed: changed}
+			result, err := engine.Run(ctx, in)
 			if err != nil {
 				return exitCode(2, err)
 			}
-			control, err := localChangeControl(ctx, repo.git, engine, policy, baseSide, headSide, changed)
+			control, err := localChangeControl(ctx, repo.git, engine, in)
 			if err != nil {
 				return exitCode(2, fmt.Errorf("change control: %w", err))
 			}
@@ -96,7 +96,7 @@ commits, plaintext Secrets: gitward/change-control would fail); 2 an error.`,
 					return exitCode(2, err)
 				}
 				capability := &drift.Capability{Engine: engine, Clusters: single{cluster}, Default: "cli"}
-				if liveApps, err = capability.Compare(ctx, policy, baseSide, headSide, changed); err != nil {
+				if liveApps, err = capability.Compare(ctx, in); err != nil {
 					return exitCode(2, err)
 				}
 			}

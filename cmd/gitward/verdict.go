@@ -81,7 +81,8 @@ func tableCell(s string) string {
 // localChangeControl gathers the facts a local repository gives, as the
 // change-control capability gathers them from the forge, and decides what
 // can be decided without the pull request.
-func localChangeControl(ctx context.Context, git *localgit.Repo, engine *diff.Engine, cfg *config.Repo, base, head diff.Side, changed []forge.ChangedFile) (changeControl, error) {
+func localChangeControl(ctx context.Context, git *localgit.Repo, engine *diff.Engine, in *diff.Inputs) (changeControl, error) {
+	cfg, base, head, changed := in.Config, in.Base, in.Head, in.Changed
 	facts := policy.Facts{
 		Config: cfg,
 		// The pull request's author is known only on the forge.
@@ -101,7 +102,7 @@ func localChangeControl(ctx context.Context, git *localgit.Repo, engine *diff.En
 		return changeControl{}, err
 	}
 	if cfg.Secrets.ForbidPlaintext {
-		found, err := engine.PlaintextSecrets(ctx, cfg, base, head, changed)
+		found, err := engine.PlaintextSecrets(ctx, in)
 		if err != nil {
 			return changeControl{}, fmt.Errorf("look for plaintext Secrets at head: %w", err)
 		}
