@@ -55,6 +55,28 @@ type PRRef struct {
 // String returns "owner/name#number".
 func (p PRRef) String() string { return fmt.Sprintf("%s#%d", p.Repo.FullName(), p.Number) }
 
+// Thread names one conversation: a pull request or an issue. Comments,
+// reactions and labels are addressed by thread because forges number the
+// two differently: GitHub in one sequence per repository, GitLab in two
+// (merge request !1 and issue #1 both exist).
+type Thread struct {
+	Repo   Repo
+	Number int
+	// Issue is true for an issue, false for a pull request.
+	Issue bool
+}
+
+// Thread returns the pull request's conversation.
+func (p PRRef) Thread() Thread { return Thread{Repo: p.Repo, Number: p.Number} }
+
+// IssueThread returns the conversation of issue number in repo.
+func IssueThread(repo Repo, number int) Thread {
+	return Thread{Repo: repo, Number: number, Issue: true}
+}
+
+// String returns "owner/name#number".
+func (t Thread) String() string { return fmt.Sprintf("%s#%d", t.Repo.FullName(), t.Number) }
+
 // User is an account on the forge.
 type User struct {
 	Login string

@@ -16,8 +16,9 @@ type Reader interface {
 	Commits(ctx context.Context, pr PRRef) ([]Commit, error)
 	// Reviews returns every review, in the order submitted.
 	Reviews(ctx context.Context, pr PRRef) ([]Review, error)
-	// Comments returns the conversation comments, oldest first.
-	Comments(ctx context.Context, pr PRRef) ([]Comment, error)
+	// Comments returns a pull request's or issue's conversation comments,
+	// oldest first.
+	Comments(ctx context.Context, t Thread) ([]Comment, error)
 	// ChangedFiles returns the files the pull request changes.
 	ChangedFiles(ctx context.Context, pr PRRef) ([]ChangedFile, error)
 	// Permission returns a user's effective permission on the repository.
@@ -54,18 +55,19 @@ type Publisher interface {
 	// PublishCheck creates the check run, or updates it when ID is set.
 	PublishCheck(ctx context.Context, repo Repo, run CheckRun) (CheckRun, error)
 	// CreateComment posts a conversation comment on a pull request or issue.
-	CreateComment(ctx context.Context, repo Repo, number int, body string) (Comment, error)
-	// EditComment replaces a comment's body.
-	EditComment(ctx context.Context, repo Repo, id int64, body string) error
-	// DeleteComment removes a comment.
-	DeleteComment(ctx context.Context, repo Repo, id int64) error
-	// React adds a reaction ("+1", "-1", "confused", "eyes", ...) to a
-	// comment, to acknowledge a command; reacting twice is not an error.
-	React(ctx context.Context, repo Repo, commentID int64, content string) error
+	CreateComment(ctx context.Context, t Thread, body string) (Comment, error)
+	// EditComment replaces the body of comment id in thread t.
+	EditComment(ctx context.Context, t Thread, id int64, body string) error
+	// DeleteComment removes comment id from thread t.
+	DeleteComment(ctx context.Context, t Thread, id int64) error
+	// React adds a reaction ("+1", "-1", "confused", "eyes", ...) to
+	// comment id in thread t, to acknowledge a command; reacting twice is
+	// not an error.
+	React(ctx context.Context, t Thread, id int64, content string) error
 	// AddLabels adds labels to a pull request or issue.
-	AddLabels(ctx context.Context, repo Repo, number int, labels ...string) error
+	AddLabels(ctx context.Context, t Thread, labels ...string) error
 	// RemoveLabel removes a label; removing an absent label is not an error.
-	RemoveLabel(ctx context.Context, repo Repo, number int, label string) error
+	RemoveLabel(ctx context.Context, t Thread, label string) error
 	// CreateIssue opens an issue.
 	CreateIssue(ctx context.Context, repo Repo, issue Issue) (Issue, error)
 	// CloseIssue closes an issue.

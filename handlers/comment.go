@@ -45,7 +45,7 @@ func (e *Evaluator) publishComment(ctx context.Context, ev *Evaluation) error {
 		log.Info().Str("evaluated_head", ev.PR.HeadSHA).Str("current_head", current.HeadSHA).Msg("Head moved during the evaluation; not publishing the stale comment")
 		return errStaleHead
 	}
-	comments, err := ev.Forge.Comments(ctx, ev.PR.Ref)
+	comments, err := ev.Forge.Comments(ctx, ev.PR.Ref.Thread())
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (e *Evaluator) publishComment(ctx context.Context, ev *Evaluation) error {
 		}
 		bodies = report.Split(Sticky.Marker, header, sections, limit)
 	}
-	return Sticky.Publish(ctx, ev.Forge, ev.PR.Ref.Repo, ev.PR.Ref.Number, comments, bodies)
+	return Sticky.Publish(ctx, ev.Forge, ev.PR.Ref.Thread(), comments, bodies)
 }
 
 // errStaleHead reports a result computed for a head that is no longer the

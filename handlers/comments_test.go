@@ -443,11 +443,11 @@ func TestAnApprovalCommentChangedAfterItWasPostedNoLongerCounts(t *testing.T) {
 
 			payload := fx.commentEvent(tc.action, id, "bob", tc.body)
 			if tc.action == "edited" {
-				if err := fx.f.EditComment(t.Context(), fx.repo, id, tc.body); err != nil {
+				if err := fx.f.EditComment(t.Context(), forge.Thread{Repo: fx.repo}, id, tc.body); err != nil {
 					t.Fatal(err)
 				}
 				payload = rewrite(t, payload, map[string]any{"changes.body.from": tc.before})
-			} else if err := fx.f.DeleteComment(t.Context(), fx.repo, id); err != nil {
+			} else if err := fx.f.DeleteComment(t.Context(), forge.Thread{Repo: fx.repo}, id); err != nil {
 				t.Fatal(err)
 			}
 			fx.gh.ResetRequests()
@@ -476,7 +476,7 @@ func TestAnApprovalCommentRemovedByAnotherAppNoLongerCounts(t *testing.T) {
 
 	// A moderation app with issues: write deletes bob's comment: the
 	// sender is a bot, the comment is still a person's.
-	if err := fx.f.DeleteComment(t.Context(), fx.repo, id); err != nil {
+	if err := fx.f.DeleteComment(t.Context(), forge.Thread{Repo: fx.repo}, id); err != nil {
 		t.Fatal(err)
 	}
 	fx.deliver("issue_comment", rewrite(t, fx.commentEvent("deleted", id, "bob", "/approve"), map[string]any{

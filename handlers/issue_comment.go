@@ -62,17 +62,20 @@ type commentEvent struct {
 		ID        int64     `json:"id"`
 		Body      string    `json:"body"`
 		CreatedAt time.Time `json:"created_at"`
+		UpdatedAt time.Time `json:"updated_at"`
 		User      struct {
 			Login string `json:"login"`
+			ID    int64  `json:"id"`
 			Type  string `json:"type"`
 		} `json:"user"`
 	} `json:"comment"`
 	Sender struct {
 		Login string `json:"login"`
+		ID    int64  `json:"id"`
 		Type  string `json:"type"`
 	} `json:"sender"`
 	Changes struct {
-		Body struct {
+		Body *struct {
 			From string `json:"from"`
 		} `json:"body"`
 	} `json:"changes"`
@@ -95,58 +98,87 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 	if ce.Issue == nil || ce.Comment == nil {
 		return fmt.Errorf("%s payload has no issue or comment", eventType)
 	}
-	ctx, log := githubapp.PreparePRContext(ctx, installation, repo, ce.Issue.Number)
+	ctx, _ = githubapp.PreparePRContext(ctx, installation, repo, ce.Issue.Number)
+	r := h.Forge.RepoFromEvent(installation, repo)
+	n := Note{
+		Thread:    forge.Thread{Repo: r, Number: ce.Issue.Number},
+		IssueBody: ce.Issue.Body,
+		Action:    NoteAction(ev.Action),
+		Comment: forge.Comment{
+			ID: ce.Comment.ID, Body: ce.Comment.Body, CreatedAt: ce.Comment.CreatedAt, UpdatedAt: ce.Comment.UpdatedAt,
+			User: forge.User{Login: ce.Comment.User.Login, ID: ce.Comment.User.ID, Bot: ce.Comment.User.Type == "Bot"},
+		},
+		Sender: forge.User{Login: ce.Sender.Login, ID: ce.Sender.ID, Bot: ce.Sender.Type == "Bot"},
+	}
+	n.Thread.Issue = len(ce.Issue.PullRequest) == 0 || string(ce.Issue.PullRequest) == "null"
+	if ce.Changes.Body != nil {
+		n.OldBody, n.OldBodyKnown = ce.Changes.Body.From, true
+	}
+	return h.Act(ctx, h.Forge, n)
+}
+
+// Act handles one comment event through f: commands in a new comment on
+// a pull request are answered and the pull request evaluated again; an
+// edited or deleted command comment re-evaluates it; on issues, /approve
+// in a post-incident review and /breakglass windows act.
+func (h *IssueComment) Act(ctx context.Context, f forge.Forge, n Note) error {
+	log := zerolog.Ctx(ctx)
 	// A bot's comments never act or count. A bot that edits or deletes a
 	// person's command comment still takes the approval away, so only a
 	// new comment is judged by its sender.
-	if ce.Comment.User.Type == "Bot" || (ev.Action == "created" && ce.Sender.Type == "Bot") {
-		log.Debug().Str("sender", ce.Sender.Login).Msg("Ignoring a comment by a bot")
+	if n.Comment.User.Bot || (n.Action == NoteCreated && n.Sender.Bot) {
+		log.Debug().Str("sender", n.Sender.Login).Msg("Ignoring a comment by a bot")
 		return nil
 	}
-	if len(ce.Issue.PullRequest) == 0 || string(ce.Issue.PullRequest) == "null" {
-		if ev.Action == "created" {
-			r := h.Forge.RepoFromEvent(installation, repo)
-			if handled, err := h.postIncidentComment(ctx, r, ce.Issue.Number, ce); handled || err != nil {
+	if n.Thread.Issue {
+		if n.Action == NoteCreated {
+			if handled, err := h.postIncidentComment(ctx, f, n); handled || err != nil {
 				return err
 			}
-			if handled, err := h.breakGlassWindow(ctx, r, ce.Issue.Number, ce); handled || err != nil {
+			if handled, err := h.breakGlassWindow(ctx, f, n); handled || err != nil {
 				return err
 			}
 		}
 		log.Debug().Msg("Comment on an issue, not a pull request; no pull request command applies")
 		return nil
 	}
-	ref := forge.PRRef{Repo: h.Forge.RepoFromEvent(installation, repo), Number: ce.Issue.Number}
+	ref := forge.PRRef{Repo: n.Thread.Repo, Number: n.Thread.Number}
 
-	switch ev.Action {
-	case "created":
-		cmds := commands.Parse(ce.Comment.Body, commands.OnPullRequest)
+	switch n.Action {
+	case NoteCreated:
+		cmds := commands.Parse(n.Comment.Body, commands.OnPullRequest)
 		if len(cmds) == 0 {
 			return nil
 		}
-		evaluate, err := h.answer(ctx, ref, ce, cmds)
+		evaluate, err := h.answer(ctx, f, ref, n, cmds)
 		if err != nil {
 			return err
 		}
 		if !evaluate {
 			return nil
 		}
-	case "edited", "deleted":
-		old := ce.Comment.Body
-		if ev.Action == "edited" {
-			old = ce.Changes.Body.From
+	case NoteEdited, NoteDeleted:
+		old := n.Comment.Body
+		if n.Action == NoteEdited {
+			old = n.OldBody
 		}
-		if !hasCommands(old) && !hasCommands(ce.Comment.Body) {
+		switch {
+		case n.Action == NoteEdited && !n.OldBodyKnown && !hasCommands(n.Comment.Body):
+			// The forge does not say what the comment said before (GitLab):
+			// it may have been an approval, so evaluate again.
+			log.Debug().Int64("comment_id", n.Comment.ID).Msg("A comment was edited and its earlier text is unknown; evaluating again")
+		case !hasCommands(old) && !hasCommands(n.Comment.Body):
 			return nil
+		default:
+			log.Warn().Bool(AuditKey, true).
+				Str("action", string(n.Action)).Str("user", n.Comment.User.Login).Str("sender", n.Sender.Login).
+				Int64("comment_id", n.Comment.ID).
+				Msgf("A command comment was %s after it was posted; commands act only when posted, and an approval it gave no longer counts", n.Action)
 		}
-		log.Warn().Bool(AuditKey, true).
-			Str("action", ev.Action).Str("user", ce.Comment.User.Login).Str("sender", ce.Sender.Login).
-			Int64("comment_id", ce.Comment.ID).
-			Msgf("A command comment was %s after it was posted; commands act only when posted, and an approval it gave no longer counts", ev.Action)
 	default:
 		return nil
 	}
-	return h.Evaluator.Evaluate(ctx, h.Forge, ref)
+	return h.Evaluator.Evaluate(ctx, f, ref)
 }
 
 // hasCommands reports whether a body holds any command.
@@ -156,14 +188,14 @@ func hasCommands(body string) bool { return len(commands.Parse(body, commands.On
 // reply with the reason for every refused one — and reports whether the
 // pull request must be evaluated again. The policy re-checks everything
 // when it evaluates; these answers only tell the writer at once.
-func (h *IssueComment) answer(ctx context.Context, ref forge.PRRef, ce commentEvent, cmds []commands.Command) (bool, error) {
+func (h *IssueComment) answer(ctx context.Context, f forge.Forge, ref forge.PRRef, n Note, cmds []commands.Command) (bool, error) {
 	log := zerolog.Ctx(ctx)
-	user := forge.User{Login: ce.Comment.User.Login}
-	pr, err := h.Forge.PullRequest(ctx, ref)
+	user := forge.User{Login: n.Comment.User.Login}
+	pr, err := f.PullRequest(ctx, ref)
 	if err != nil {
 		return false, err
 	}
-	cfg, cfgErr := LoadRepoConfig(ctx, h.Forge, ref.Repo, pr.BaseSHA)
+	cfg, cfgErr := LoadRepoConfig(ctx, f, ref.Repo, pr.BaseSHA)
 	var invalid *InvalidConfigError
 	if cfgErr != nil && !errors.As(cfgErr, &invalid) {
 		return false, cfgErr
@@ -172,7 +204,7 @@ func (h *IssueComment) answer(ctx context.Context, ref forge.PRRef, ce commentEv
 	permKnown := false
 	permission := func() (forge.Permission, error) {
 		if !permKnown {
-			p, err := h.Forge.Permission(ctx, ref.Repo, user.Login)
+			p, err := f.Permission(ctx, ref.Repo, user.Login)
 			if err != nil {
 				return forge.PermissionNone, err
 			}
@@ -214,7 +246,7 @@ func (h *IssueComment) answer(ctx context.Context, ref forge.PRRef, ce commentEv
 			case !cfg.SeparationOfDuties.AllowSelfApproval:
 				// Commit authorship by login; co-author trailers are matched
 				// by the policy, whose check says why it ignored one.
-				commits, err := h.Forge.Commits(ctx, ref)
+				commits, err := f.Commits(ctx, ref)
 				if err != nil {
 					return false, err
 				}
@@ -234,7 +266,7 @@ func (h *IssueComment) answer(ctx context.Context, ref forge.PRRef, ce commentEv
 			}
 			teams := map[string]map[string]bool{}
 			for _, team := range cfg.BreakGlass.Responders.Teams {
-				ok, err := h.Forge.TeamMember(ctx, ref.Repo, team, user.Login)
+				ok, err := f.TeamMember(ctx, ref.Repo, team, user.Login)
 				if err != nil {
 					return false, err
 				}
@@ -257,12 +289,12 @@ func (h *IssueComment) answer(ctx context.Context, ref forge.PRRef, ce commentEv
 	case !evaluate:
 		reaction = reactSeen
 	}
-	if err := h.Forge.React(ctx, ref.Repo, ce.Comment.ID, reaction); err != nil {
+	if err := f.React(ctx, n.Thread, n.Comment.ID, reaction); err != nil {
 		return false, err
 	}
 	if len(replies) > 0 {
 		body := fmt.Sprintf("@%s\n\n%s", user.Login, strings.Join(replies, "\n\n"))
-		if _, err := h.Forge.CreateComment(ctx, ref.Repo, ref.Number, body); err != nil {
+		if _, err := f.CreateComment(ctx, n.Thread, body); err != nil {
 			return false, err
 		}
 	}
@@ -284,29 +316,30 @@ func oneLine(s string) string {
 // package breakglass; this only labels the issue, so it is found, and
 // answers. The policy is the one on the default branch. It reports
 // whether the comment held /breakglass.
-func (h *IssueComment) breakGlassWindow(ctx context.Context, repo forge.Repo, number int, ce commentEvent) (bool, error) {
+func (h *IssueComment) breakGlassWindow(ctx context.Context, f forge.Forge, n Note) (bool, error) {
+	repo, number := n.Thread.Repo, n.Thread.Number
 	var cmds []commands.Command
-	for _, c := range commands.Parse(ce.Comment.Body, commands.OnIssue) {
+	for _, c := range commands.Parse(n.Comment.Body, commands.OnIssue) {
 		if c.Name == commands.BreakGlass {
 			cmds = append(cmds, c)
 		}
 	}
 	// A post-incident review is not an incident ticket.
-	if len(cmds) == 0 || postIncidentRE.MatchString(ce.Issue.Body) {
+	if len(cmds) == 0 || postIncidentRE.MatchString(n.IssueBody) {
 		return false, nil
 	}
 	log := zerolog.Ctx(ctx)
-	user := forge.User{Login: ce.Comment.User.Login}
-	at := ce.Comment.CreatedAt
+	user := forge.User{Login: n.Comment.User.Login}
+	at := n.Comment.CreatedAt
 	if at.IsZero() {
 		at = time.Now()
 	}
-	cfg, refusal, err := h.defaultBranchConfig(ctx, repo)
+	cfg, refusal, err := h.defaultBranchConfig(ctx, f, repo)
 	if err != nil {
 		return true, err
 	}
 	if refusal == "" {
-		if refusal, err = h.mayBreakGlass(ctx, repo, cfg, user); err != nil {
+		if refusal, err = h.mayBreakGlass(ctx, f, repo, cfg, user); err != nil {
 			return true, err
 		}
 	}
@@ -341,7 +374,7 @@ func (h *IssueComment) breakGlassWindow(ctx context.Context, repo forge.Repo, nu
 		log.Info().Bool(AuditKey, true).Str("user", user.Login).Int("issue", number).Str("scope", args.Scope).Str("reason", args.Reason).Dur("window", d).Msg("Break-glass window opened")
 	}
 	if opened && cfg.BreakGlass.Label != "" {
-		if err := h.Forge.AddLabels(ctx, repo, number, cfg.BreakGlass.Label); err != nil {
+		if err := f.AddLabels(ctx, n.Thread, cfg.BreakGlass.Label); err != nil {
 			return true, err
 		}
 	}
@@ -349,11 +382,11 @@ func (h *IssueComment) breakGlassWindow(ctx context.Context, repo forge.Repo, nu
 	if refused {
 		reaction = reactRefused
 	}
-	if err := h.Forge.React(ctx, repo, ce.Comment.ID, reaction); err != nil {
+	if err := f.React(ctx, n.Thread, n.Comment.ID, reaction); err != nil {
 		return true, err
 	}
 	body := fmt.Sprintf("@%s\n\n%s", user.Login, strings.Join(replies, "\n\n"))
-	if _, err := h.Forge.CreateComment(ctx, repo, number, body); err != nil {
+	if _, err := f.CreateComment(ctx, n.Thread, body); err != nil {
 		return true, err
 	}
 	return true, nil
@@ -361,15 +394,15 @@ func (h *IssueComment) breakGlassWindow(ctx context.Context, repo forge.Repo, nu
 
 // defaultBranchConfig reads the policy at the head of the default branch;
 // refusal says why a command cannot act when there is none to read.
-func (h *IssueComment) defaultBranchConfig(ctx context.Context, repo forge.Repo) (cfg *config.Repo, refusal string, err error) {
+func (h *IssueComment) defaultBranchConfig(ctx context.Context, f forge.Forge, repo forge.Repo) (cfg *config.Repo, refusal string, err error) {
 	if repo.DefaultBranch == "" {
 		return nil, "the repository's default branch is unknown, so its break-glass policy cannot be read", nil
 	}
-	head, err := h.Forge.BranchHead(ctx, repo, repo.DefaultBranch)
+	head, err := f.BranchHead(ctx, repo, repo.DefaultBranch)
 	if err != nil {
 		return nil, "", fmt.Errorf("read the head of %s: %w", repo.DefaultBranch, err)
 	}
-	cfg, err = LoadRepoConfig(ctx, h.Forge, repo, head)
+	cfg, err = LoadRepoConfig(ctx, f, repo, head)
 	var invalid *InvalidConfigError
 	if errors.As(err, &invalid) {
 		return nil, fmt.Sprintf("%s on %s is invalid; fix it there first", RepoConfigPath, repo.DefaultBranch), nil
@@ -379,14 +412,14 @@ func (h *IssueComment) defaultBranchConfig(ctx context.Context, repo forge.Repo)
 
 // mayBreakGlass asks the forge for user's permission and responder teams
 // and returns why they may not break glass, "" when they may.
-func (h *IssueComment) mayBreakGlass(ctx context.Context, repo forge.Repo, cfg *config.Repo, user forge.User) (string, error) {
-	p, err := h.Forge.Permission(ctx, repo, user.Login)
+func (h *IssueComment) mayBreakGlass(ctx context.Context, f forge.Forge, repo forge.Repo, cfg *config.Repo, user forge.User) (string, error) {
+	p, err := f.Permission(ctx, repo, user.Login)
 	if err != nil {
 		return "", err
 	}
 	teams := map[string]map[string]bool{}
 	for _, team := range cfg.BreakGlass.Responders.Teams {
-		ok, err := h.Forge.TeamMember(ctx, repo, team, user.Login)
+		ok, err := f.TeamMember(ctx, repo, team, user.Login)
 		if err != nil {
 			return "", err
 		}

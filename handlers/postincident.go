@@ -45,7 +45,7 @@ func postIncident(ctx context.Context, f forge.Forge, cfg *config.Repo, pr *forg
 	}
 	bg := rec.BreakGlass
 	diffLink := pr.URL
-	if comments, err := f.Comments(ctx, pr.Ref); err == nil {
+	if comments, err := f.Comments(ctx, pr.Ref.Thread()); err == nil {
 		if parts, _ := Sticky.Parts(comments); parts[1].URL != "" {
 			diffLink = parts[1].URL
 		}
@@ -119,18 +119,19 @@ func restrictedRules(cfg *config.Repo, changed []string) []config.ApprovalRule {
 
 // postIncidentComment acts on /approve in a post-incident review issue. It
 // reports false when the issue is not one.
-func (h *IssueComment) postIncidentComment(ctx context.Context, repo forge.Repo, number int, ce commentEvent) (bool, error) {
+func (h *IssueComment) postIncidentComment(ctx context.Context, f forge.Forge, n Note) (bool, error) {
+	repo, number := n.Thread.Repo, n.Thread.Number
 	log := zerolog.Ctx(ctx)
 	approve := false
-	for _, c := range commands.Parse(ce.Comment.Body, commands.OnIssue) {
+	for _, c := range commands.Parse(n.Comment.Body, commands.OnIssue) {
 		approve = approve || c.Name == commands.Approve && c.Err == nil
 	}
 	// Only an issue whose body carries the marker is looked up; the
 	// forge's copy, not the payload's, is what counts.
-	if !approve || !postIncidentRE.MatchString(ce.Issue.Body) {
+	if !approve || !postIncidentRE.MatchString(n.IssueBody) {
 		return false, nil
 	}
-	issues, err := h.Forge.IssuesLabelled(ctx, repo, PostIncidentLabel)
+	issues, err := f.IssuesLabelled(ctx, repo, PostIncidentLabel)
 	if err != nil {
 		return false, err
 	}
@@ -148,55 +149,55 @@ func (h *IssueComment) postIncidentComment(ctx context.Context, repo forge.Repo,
 		return false, nil
 	}
 	prNumber, _ := strconv.Atoi(m[1])
-	user := ce.Comment.User.Login
+	user := n.Comment.User.Login
 	ref := forge.PRRef{Repo: repo, Number: prNumber}
 
-	reason, rec, cfg, err := h.retroactiveReason(ctx, ref, issue, user)
+	reason, rec, cfg, err := h.retroactiveReason(ctx, f, ref, issue, user)
 	if err != nil {
 		return true, err
 	}
 	if reason != "" {
 		log.Info().Str("user", user).Str("reason", reason).Msg("Refused a retroactive approval")
-		if err := h.Forge.React(ctx, repo, ce.Comment.ID, reactRefused); err != nil {
+		if err := f.React(ctx, n.Thread, n.Comment.ID, reactRefused); err != nil {
 			return true, err
 		}
-		_, err := h.Forge.CreateComment(ctx, repo, number, fmt.Sprintf("@%s\n\n`/approve` was not accepted: %s", user, reason))
+		_, err := f.CreateComment(ctx, n.Thread, fmt.Sprintf("@%s\n\n`/approve` was not accepted: %s", user, reason))
 		return true, err
 	}
-	at := ce.Comment.CreatedAt
+	at := n.Comment.CreatedAt
 	if at.IsZero() {
 		at = time.Now()
 	}
-	approval := audit.Approval{User: user, Via: "command", ID: ce.Comment.ID, SHA: rec.PullRequest.HeadSHA, At: at}
+	approval := audit.Approval{User: user, Via: "command", ID: n.Comment.ID, SHA: rec.PullRequest.HeadSHA, At: at}
 	ledger := &audit.Ledger{Branch: cfg.Audit.Branch}
-	entry, err := ledger.Append(ctx, h.Forge, repo, audit.RetroactiveRecord(rec, issue.URL, approval, h.Version))
+	entry, err := ledger.Append(ctx, f, repo, audit.RetroactiveRecord(rec, issue.URL, approval, h.Version))
 	if err != nil {
 		log.Error().Bool(AuditKey, true).Err(err).Msg("Could not record a retroactive approval")
 		return true, err
 	}
 	log.Info().Bool(AuditKey, true).Str("user", user).Int("pr", prNumber).Int("record", entry.Seq).Bool("existing", entry.Existing).
 		Msg("Recorded a retroactive approval of a break-glass merge")
-	if err := h.Forge.React(ctx, repo, ce.Comment.ID, reactAccepted); err != nil {
+	if err := f.React(ctx, n.Thread, n.Comment.ID, reactAccepted); err != nil {
 		return true, err
 	}
 	body := fmt.Sprintf("@%s approved #%d retroactively. Recorded in the audit ledger as `%s` (%s); closing this review.", user, prNumber, entry.Path, entry.Hash)
-	if _, err := h.Forge.CreateComment(ctx, repo, number, body); err != nil {
+	if _, err := f.CreateComment(ctx, n.Thread, body); err != nil {
 		return true, err
 	}
-	return true, h.Forge.CloseIssue(ctx, repo, number)
+	return true, f.CloseIssue(ctx, repo, number)
 }
 
 // retroactiveReason decides whether user may approve the change a
 // post-incident review is about, with the same rules as an approval on the
 // pull request, and returns the merge's audit record. The reason is ""
 // when they may.
-func (h *IssueComment) retroactiveReason(ctx context.Context, ref forge.PRRef, issue *forge.Issue, user string) (string, audit.Record, *config.Repo, error) {
+func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref forge.PRRef, issue *forge.Issue, user string) (string, audit.Record, *config.Repo, error) {
 	repo := ref.Repo
-	pr, err := h.Forge.PullRequest(ctx, ref)
+	pr, err := f.PullRequest(ctx, ref)
 	if err != nil {
 		return "", audit.Record{}, nil, err
 	}
-	cfg, err := LoadRepoConfig(ctx, h.Forge, repo, pr.BaseSHA)
+	cfg, err := LoadRepoConfig(ctx, f, repo, pr.BaseSHA)
 	var invalid *InvalidConfigError
 	switch {
 	case errors.As(err, &invalid):
@@ -205,12 +206,12 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, ref forge.PRRef, i
 		return "", audit.Record{}, nil, err
 	}
 	ledger := &audit.Ledger{Branch: cfg.Audit.Branch}
-	if done, ok, err := ledger.Lookup(ctx, h.Forge, repo, fmt.Sprintf("retro-pr-%d", ref.Number)); err != nil {
+	if done, ok, err := ledger.Lookup(ctx, f, repo, fmt.Sprintf("retro-pr-%d", ref.Number)); err != nil {
 		return "", audit.Record{}, nil, err
 	} else if ok && done.BreakGlass != nil && done.BreakGlass.RetroactiveApproval != nil {
 		return fmt.Sprintf("@%s already approved #%d retroactively", done.BreakGlass.RetroactiveApproval.User, ref.Number), audit.Record{}, nil, nil
 	}
-	stored, ok, err := ledger.Lookup(ctx, h.Forge, repo, fmt.Sprintf("pr-%d", ref.Number))
+	stored, ok, err := ledger.Lookup(ctx, f, repo, fmt.Sprintf("pr-%d", ref.Number))
 	if err != nil {
 		return "", audit.Record{}, nil, err
 	}
@@ -221,7 +222,7 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, ref forge.PRRef, i
 	if strings.EqualFold(user, rec.BreakGlass.User) {
 		return fmt.Sprintf("@%s broke glass on #%d; the responder cannot approve their own break-glass", user, ref.Number), rec, cfg, nil
 	}
-	perm, err := h.Forge.Permission(ctx, repo, user)
+	perm, err := f.Permission(ctx, repo, user)
 	if err != nil {
 		return "", rec, cfg, err
 	}
@@ -235,11 +236,11 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, ref forge.PRRef, i
 	if g == nil {
 		return "gitward runs without the change-control capability, so eligibility cannot be judged", rec, cfg, nil
 	}
-	runs, err := h.Forge.CheckRuns(ctx, repo, pr.HeadSHA)
+	runs, err := f.CheckRuns(ctx, repo, pr.HeadSHA)
 	if err != nil {
 		return "", rec, cfg, err
 	}
-	ev := &Evaluation{Forge: h.Forge, PR: pr, Config: cfg, Started: time.Now(), existing: latestByName(runs)}
+	ev := &Evaluation{Forge: f, PR: pr, Config: cfg, Started: time.Now(), existing: latestByName(runs)}
 	defer ev.Close()
 	ev.FirstSeen = ev.Started
 	facts, err := g.Gather(ctx, ev)
@@ -255,7 +256,7 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, ref forge.PRRef, i
 	restricted := restrictedRules(cfg, facts.ChangedFiles)
 	for _, r := range restricted {
 		for _, t := range r.Teams {
-			in, err := h.Forge.TeamMember(ctx, repo, t, user)
+			in, err := f.TeamMember(ctx, repo, t, user)
 			if err != nil {
 				return "", rec, cfg, err
 			}

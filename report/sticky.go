@@ -59,19 +59,19 @@ func (s Sticky) Parts(comments []forge.Comment) (parts map[int]forge.Comment, ex
 // order: it edits the parts that exist (only when their text changed),
 // creates the missing ones and deletes parts no longer needed. With no
 // bodies, every part is deleted.
-func (s Sticky) Publish(ctx context.Context, pub forge.Publisher, repo forge.Repo, number int, existing []forge.Comment, bodies []string) error {
+func (s Sticky) Publish(ctx context.Context, pub forge.Publisher, t forge.Thread, existing []forge.Comment, bodies []string) error {
 	parts, extra := s.Parts(existing)
 	var errs []error
 	for i, body := range bodies {
 		if c, ok := parts[i+1]; ok {
 			if c.Body != body {
-				if err := pub.EditComment(ctx, repo, c.ID, body); err != nil {
+				if err := pub.EditComment(ctx, t, c.ID, body); err != nil {
 					return fmt.Errorf("update part %d of the %s comment: %w", i+1, s.Kind, err)
 				}
 			}
 			continue
 		}
-		if _, err := pub.CreateComment(ctx, repo, number, body); err != nil {
+		if _, err := pub.CreateComment(ctx, t, body); err != nil {
 			return fmt.Errorf("post part %d of the %s comment: %w", i+1, s.Kind, err)
 		}
 	}
@@ -82,7 +82,7 @@ func (s Sticky) Publish(ctx context.Context, pub forge.Publisher, repo forge.Rep
 	}
 	sort.Slice(extra, func(i, j int) bool { return extra[i].ID < extra[j].ID })
 	for _, c := range extra {
-		if err := pub.DeleteComment(ctx, repo, c.ID); err != nil {
+		if err := pub.DeleteComment(ctx, t, c.ID); err != nil {
 			errs = append(errs, fmt.Errorf("delete an unneeded part of the %s comment: %w", s.Kind, err))
 		}
 	}

@@ -30,11 +30,11 @@ func bodies(parts ...string) []string {
 
 func publish(t *testing.T, f *ghforge.Forge, pr forge.PRRef, b []string) {
 	t.Helper()
-	existing, err := f.Comments(t.Context(), pr)
+	existing, err := f.Comments(t.Context(), pr.Thread())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sticky.Publish(t.Context(), f, pr.Repo, pr.Number, existing, b); err != nil {
+	if err := sticky.Publish(t.Context(), f, pr.Thread(), existing, b); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -100,7 +100,7 @@ func TestStickyRemovesDuplicatePartsFromARace(t *testing.T) {
 	f, gh, pr := newForge(t)
 	publish(t, f, pr, bodies("a"))
 	// A second replica, racing, posted the same part again.
-	if _, err := f.CreateComment(t.Context(), pr.Repo, pr.Number, sticky.Marker(1, 1)+"a"); err != nil {
+	if _, err := f.CreateComment(t.Context(), pr.Thread(), sticky.Marker(1, 1)+"a"); err != nil {
 		t.Fatal(err)
 	}
 	publish(t, f, pr, bodies("b"))

@@ -341,7 +341,7 @@ func (c *Capturer) publish(ctx context.Context, repo forge.Repo, head string, ch
 		action = Updated
 	}
 	if !hasLabel(pr.Labels, Label) {
-		if err := c.Forge.AddLabels(ctx, repo, pr.Ref.Number, Label); err != nil {
+		if err := c.Forge.AddLabels(ctx, pr.Ref.Thread(), Label); err != nil {
 			return Failed, pr.Ref.Number, err
 		}
 	}

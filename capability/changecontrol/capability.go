@@ -66,7 +66,7 @@ func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) erro
 	if facts.BreakGlass != nil && ev.Config != nil {
 		label := ev.Config.BreakGlass.Label
 		if !contains(ev.PR.Labels, label) {
-			if err := ev.Forge.AddLabels(ctx, ev.PR.Ref.Repo, ev.PR.Ref.Number, label); err != nil {
+			if err := ev.Forge.AddLabels(ctx, ev.PR.Ref.Thread(), label); err != nil {
 				return err
 			}
 		}
@@ -104,7 +104,7 @@ func (c *Capability) Gather(ctx context.Context, ev *handlers.Evaluation) (polic
 	if facts.Reviews, err = f.Reviews(ctx, pr.Ref); err != nil {
 		return facts, err
 	}
-	comments, err := f.Comments(ctx, pr.Ref)
+	comments, err := f.Comments(ctx, pr.Ref.Thread())
 	if err != nil {
 		return facts, err
 	}

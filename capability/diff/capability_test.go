@@ -199,7 +199,7 @@ func TestNoAffectedAppMeansNoCommentUntilThereWasOne(t *testing.T) {
 	}
 
 	// An earlier comment is kept current rather than left stale.
-	if _, err := fx.f.CreateComment(t.Context(), fx.ref.Repo, fx.n, diff.Sticky.Marker(1, 1)+"old diff"); err != nil {
+	if _, err := fx.f.CreateComment(t.Context(), forge.Thread{Repo: fx.ref.Repo, Number: fx.n}, diff.Sticky.Marker(1, 1)+"old diff"); err != nil {
 		t.Fatal(err)
 	}
 	if err := fx.evaluate(); err != nil {
@@ -326,7 +326,7 @@ func TestThePolicyCanTurnTheCommentOff(t *testing.T) {
 		m[".gitward.yaml"] = "version: 1\ndiscovery:\n  exclude: [\"base/**\"]\ncomments:\n  rendered_diff: false\n"
 		return m
 	}())
-	if _, err := fx.f.CreateComment(t.Context(), fx.ref.Repo, fx.n, diff.Sticky.Marker(1, 1)+"old diff"); err != nil {
+	if _, err := fx.f.CreateComment(t.Context(), forge.Thread{Repo: fx.ref.Repo, Number: fx.n}, diff.Sticky.Marker(1, 1)+"old diff"); err != nil {
 		t.Fatal(err)
 	}
 	if err := fx.evaluate(); err != nil {

@@ -30,7 +30,7 @@ func Windows(ctx context.Context, f forge.Forge, repo forge.Repo, cfg *config.Re
 		if !strings.EqualFold(is.State, "open") {
 			continue
 		}
-		cs, err := f.Comments(ctx, forge.PRRef{Repo: repo, Number: is.Number})
+		cs, err := f.Comments(ctx, forge.IssueThread(repo, is.Number))
 		if err != nil {
 			return nil, fmt.Errorf("read the comments of issue #%d: %w", is.Number, err)
 		}

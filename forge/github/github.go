@@ -320,8 +320,8 @@ func (f *Forge) Reviews(ctx context.Context, ref forge.PRRef) ([]forge.Review, e
 	return out, nil
 }
 
-// Comments returns the pull request's conversation comments.
-func (f *Forge) Comments(ctx context.Context, ref forge.PRRef) ([]forge.Comment, error) {
+// Comments returns the conversation comments of a pull request or issue.
+func (f *Forge) Comments(ctx context.Context, ref forge.Thread) ([]forge.Comment, error) {
 	c, err := f.client(ref.Repo)
 	if err != nil {
 		return nil, err

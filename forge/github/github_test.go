@@ -533,7 +533,7 @@ func TestComments(t *testing.T) {
 		id1 := srv.AddComment(repoName, 7, githubtest.Comment{User: "carol", Body: "/breakglass INC-42", CreatedAt: when, UpdatedAt: when.Add(time.Minute)})
 		id2 := srv.AddComment(repoName, 7, githubtest.Comment{User: "gitward[bot]", Body: "## gitward", CreatedAt: when.Add(time.Hour)})
 		srv.AddComment(repoName, 8, githubtest.Comment{User: "carol", Body: "elsewhere"})
-		got, err := f.Comments(ctx, ref)
+		got, err := f.Comments(ctx, ref.Thread())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -554,7 +554,7 @@ func TestComments(t *testing.T) {
 		for i := range 205 {
 			srv.AddComment(repoName, 7, githubtest.Comment{User: "carol", Body: fmt.Sprint(i)})
 		}
-		got, err := f.Comments(ctx, ref)
+		got, err := f.Comments(ctx, ref.Thread())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -169,7 +169,8 @@ func fitText(s string, max int) string {
 
 // CreateComment posts a comment on an issue or pull request. Bodies over
 // GitHub's limit are refused here: callers split them.
-func (f *Forge) CreateComment(ctx context.Context, repo forge.Repo, number int, body string) (forge.Comment, error) {
+func (f *Forge) CreateComment(ctx context.Context, t forge.Thread, body string) (forge.Comment, error) {
+	repo, number := t.Repo, t.Number
 	if n := utf8.RuneCountInString(body); n > MaxCommentChars {
 		return forge.Comment{}, fmt.Errorf("github: comment on #%d has %d characters, over GitHub's limit of %d", number, n, MaxCommentChars)
 	}
@@ -184,8 +185,10 @@ func (f *Forge) CreateComment(ctx context.Context, repo forge.Repo, number int, 
 	return convertComment(cm), nil
 }
 
-// EditComment replaces a comment's body.
-func (f *Forge) EditComment(ctx context.Context, repo forge.Repo, id int64, body string) error {
+// EditComment replaces a comment's body. GitHub addresses comments by
+// repository and ID alone.
+func (f *Forge) EditComment(ctx context.Context, t forge.Thread, id int64, body string) error {
+	repo := t.Repo
 	if n := utf8.RuneCountInString(body); n > MaxCommentChars {
 		return fmt.Errorf("github: comment %d would have %d characters, over GitHub's limit of %d", id, n, MaxCommentChars)
 	}
@@ -198,7 +201,8 @@ func (f *Forge) EditComment(ctx context.Context, repo forge.Repo, id int64, body
 }
 
 // DeleteComment removes a comment; one already gone is not an error.
-func (f *Forge) DeleteComment(ctx context.Context, repo forge.Repo, id int64) error {
+func (f *Forge) DeleteComment(ctx context.Context, t forge.Thread, id int64) error {
+	repo := t.Repo
 	c, err := f.client(repo)
 	if err != nil {
 		return err
@@ -211,7 +215,8 @@ func (f *Forge) DeleteComment(ctx context.Context, repo forge.Repo, id int64) er
 }
 
 // AddLabels adds labels to an issue or pull request.
-func (f *Forge) AddLabels(ctx context.Context, repo forge.Repo, number int, labels ...string) error {
+func (f *Forge) AddLabels(ctx context.Context, t forge.Thread, labels ...string) error {
+	repo, number := t.Repo, t.Number
 	c, err := f.client(repo)
 	if err != nil {
 		return err
@@ -221,7 +226,8 @@ func (f *Forge) AddLabels(ctx context.Context, repo forge.Repo, number int, labe
 }
 
 // RemoveLabel removes a label; an absent label is not an error.
-func (f *Forge) RemoveLabel(ctx context.Context, repo forge.Repo, number int, label string) error {
+func (f *Forge) RemoveLabel(ctx context.Context, t forge.Thread, label string) error {
+	repo, number := t.Repo, t.Number
 	c, err := f.client(repo)
 	if err != nil {
 		return err
@@ -396,7 +402,7 @@ func (f *Forge) CreatePullRequest(ctx context.Context, repo forge.Repo, npr forg
 	}
 	out := convertPR(repo, pr)
 	if len(npr.Labels) > 0 {
-		if err := f.AddLabels(ctx, repo, out.Ref.Number, npr.Labels...); err != nil {
+		if err := f.AddLabels(ctx, out.Ref.Thread(), npr.Labels...); err != nil {
 			return &out, err
 		}
 	}

@@ -236,7 +236,7 @@ func TestComment(t *testing.T) {
 	t.Run("creates, edits and deletes a comment as the app", func(t *testing.T) {
 		f, srv, repo := newForge(t)
 		addPR(srv)
-		c, err := f.CreateComment(ctx, repo, 7, "## gitward\nall good")
+		c, err := f.CreateComment(ctx, forge.Thread{Repo: repo, Number: 7}, "## gitward\nall good")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,33 +244,33 @@ func TestComment(t *testing.T) {
 			c.URL != fmt.Sprintf("https://github.com/acme/gitops/pull/7#issuecomment-%d", c.ID) || c.CreatedAt.IsZero() {
 			t.Errorf("comment = %+v", c)
 		}
-		if err := f.EditComment(ctx, repo, c.ID, "## gitward\nedited"); err != nil {
+		if err := f.EditComment(ctx, forge.Thread{Repo: repo, Number: 7}, c.ID, "## gitward\nedited"); err != nil {
 			t.Fatal(err)
 		}
 		if got := srv.Comments(repoName, 7); len(got) != 1 || got[0].Body != "## gitward\nedited" {
 			t.Errorf("comments after edit = %+v", got)
 		}
-		if err := f.DeleteComment(ctx, repo, c.ID); err != nil {
+		if err := f.DeleteComment(ctx, forge.Thread{Repo: repo, Number: 7}, c.ID); err != nil {
 			t.Fatal(err)
 		}
 		if got := srv.Comments(repoName, 7); len(got) != 0 {
 			t.Errorf("comments after delete = %+v", got)
 		}
-		if err := f.DeleteComment(ctx, repo, c.ID); err != nil {
+		if err := f.DeleteComment(ctx, forge.Thread{Repo: repo, Number: 7}, c.ID); err != nil {
 			t.Errorf("deleting a comment already gone: %v", err)
 		}
 	})
 
 	t.Run("editing a missing comment is not found", func(t *testing.T) {
 		f, _, repo := newForge(t)
-		if err := f.EditComment(ctx, repo, 424242, "x"); !errors.Is(err, forge.ErrNotFound) {
+		if err := f.EditComment(ctx, forge.Thread{Repo: repo, Number: 7}, 424242, "x"); !errors.Is(err, forge.ErrNotFound) {
 			t.Errorf("err = %v, want forge.ErrNotFound", err)
 		}
 	})
 
 	t.Run("commenting on a missing pull request is not found", func(t *testing.T) {
 		f, _, repo := newForge(t)
-		if _, err := f.CreateComment(ctx, repo, 404, "x"); !errors.Is(err, forge.ErrNotFound) {
+		if _, err := f.CreateComment(ctx, forge.Thread{Repo: repo, Number: 404}, "x"); !errors.Is(err, forge.ErrNotFound) {
 			t.Errorf("err = %v, want forge.ErrNotFound", err)
 		}
 	})
@@ -288,8 +288,8 @@ func TestComment(t *testing.T) {
 			f, srv, repo := newForge(t)
 			addPR(srv)
 			id := srv.AddComment(repoName, 7, githubtest.Comment{User: "gitward[bot]", Body: "old"})
-			_, createErr := f.CreateComment(ctx, repo, 7, tt.body)
-			editErr := f.EditComment(ctx, repo, id, tt.body)
+			_, createErr := f.CreateComment(ctx, forge.Thread{Repo: repo, Number: 7}, tt.body)
+			editErr := f.EditComment(ctx, forge.Thread{Repo: repo, Number: 7}, id, tt.body)
 			for op, err := range map[string]error{"CreateComment": createErr, "EditComment": editErr} {
 				if tt.ok && err != nil {
 					t.Errorf("%s: %v", op, err)
@@ -316,10 +316,10 @@ func TestLabels(t *testing.T) {
 	t.Run("adds labels once each", func(t *testing.T) {
 		f, srv, repo := newForge(t)
 		addPR(srv)
-		if err := f.AddLabels(ctx, repo, 7, "gitward/breakglass", "needs-review"); err != nil {
+		if err := f.AddLabels(ctx, forge.Thread{Repo: repo, Number: 7}, "gitward/breakglass", "needs-review"); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.AddLabels(ctx, repo, 7, "needs-review"); err != nil {
+		if err := f.AddLabels(ctx, forge.Thread{Repo: repo, Number: 7}, "needs-review"); err != nil {
 			t.Fatal(err)
 		}
 		if got := srv.Labels(repoName, 7); !reflect.DeepEqual(got, []string{"gitward/breakglass", "needs-review"}) {
@@ -329,7 +329,7 @@ func TestLabels(t *testing.T) {
 
 	t.Run("labelling a missing pull request is not found", func(t *testing.T) {
 		f, _, repo := newForge(t)
-		if err := f.AddLabels(ctx, repo, 404, "x"); !errors.Is(err, forge.ErrNotFound) {
+		if err := f.AddLabels(ctx, forge.Thread{Repo: repo, Number: 404}, "x"); !errors.Is(err, forge.ErrNotFound) {
 			t.Errorf("err = %v, want forge.ErrNotFound", err)
 		}
 	})
@@ -339,14 +339,14 @@ func TestLabels(t *testing.T) {
 			f, srv, repo := newForge(t)
 			srv.AddPullRequest(repoName, githubtest.PullRequest{Number: 7, Title: "t", Author: "alice", BaseSHA: baseSHA, HeadRef: "x", HeadSHA: headSHA,
 				Labels: []string{label, "keep", "priority", "50%", "gitward"}})
-			if err := f.RemoveLabel(ctx, repo, 7, label); err != nil {
+			if err := f.RemoveLabel(ctx, forge.Thread{Repo: repo, Number: 7}, label); err != nil {
 				t.Fatal(err)
 			}
 			want := []string{"50%", "gitward", "keep", "priority"}
 			if got := srv.Labels(repoName, 7); !reflect.DeepEqual(got, want) {
 				t.Errorf("labels = %q, want %q", got, want)
 			}
-			if err := f.RemoveLabel(ctx, repo, 7, label); err != nil {
+			if err := f.RemoveLabel(ctx, forge.Thread{Repo: repo, Number: 7}, label); err != nil {
 				t.Errorf("removing it again: %v", err)
 			}
 		})
@@ -742,7 +742,7 @@ func operations(srv *githubtest.Server) []operation {
 		{"Reviews", "GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", "list reviews of acme/gitops#7",
 			func(ctx context.Context, f *github.Forge, _ forge.Repo) error { return ignore(f.Reviews(ctx, ref)) }},
 		{"Comments", "GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "list comments of acme/gitops#7",
-			func(ctx context.Context, f *github.Forge, _ forge.Repo) error { return ignore(f.Comments(ctx, ref)) }},
+			func(ctx context.Context, f *github.Forge, _ forge.Repo) error { return ignore(f.Comments(ctx, ref.Thread())) }},
 		{"ChangedFiles", "GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", "list files of acme/gitops#7",
 			func(ctx context.Context, f *github.Forge, _ forge.Repo) error {
 				return ignore(f.ChangedFiles(ctx, ref))
@@ -785,23 +785,23 @@ func operations(srv *githubtest.Server) []operation {
 			}},
 		{"CreateComment", "POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "comment on acme/gitops#7",
 			func(ctx context.Context, f *github.Forge, repo forge.Repo) error {
-				return ignore(f.CreateComment(ctx, repo, 7, "hi"))
+				return ignore(f.CreateComment(ctx, forge.Thread{Repo: repo, Number: 7}, "hi"))
 			}},
 		{"EditComment", "PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", fmt.Sprintf("edit comment %d", comment),
 			func(ctx context.Context, f *github.Forge, repo forge.Repo) error {
-				return f.EditComment(ctx, repo, comment, "new")
+				return f.EditComment(ctx, forge.Thread{Repo: repo, Number: 7}, comment, "new")
 			}},
 		{"DeleteComment", "DELETE", "/repos/{owner}/{repo}/issues/comments/{comment_id}", fmt.Sprintf("delete comment %d", comment),
 			func(ctx context.Context, f *github.Forge, repo forge.Repo) error {
-				return f.DeleteComment(ctx, repo, comment)
+				return f.DeleteComment(ctx, forge.Thread{Repo: repo, Number: 7}, comment)
 			}},
 		{"AddLabels", "POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels", "label acme/gitops#7",
 			func(ctx context.Context, f *github.Forge, repo forge.Repo) error {
-				return f.AddLabels(ctx, repo, 7, "x")
+				return f.AddLabels(ctx, forge.Thread{Repo: repo, Number: 7}, "x")
 			}},
 		{"RemoveLabel", "DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}", `remove label "x" from acme/gitops#7`,
 			func(ctx context.Context, f *github.Forge, repo forge.Repo) error {
-				return f.RemoveLabel(ctx, repo, 7, "x")
+				return f.RemoveLabel(ctx, forge.Thread{Repo: repo, Number: 7}, "x")
 			}},
 		{"CreateIssue", "POST", "/repos/{owner}/{repo}/issues", `open issue "Drift"`,
 			func(ctx context.Context, f *github.Forge, repo forge.Repo) error {
@@ -946,7 +946,7 @@ func TestReactAcknowledgesACommand(t *testing.T) {
 	n := gh.AddPullRequest("acme/gitops", githubtest.PullRequest{Author: "alice", BaseSHA: strings.Repeat("1", 40), HeadRef: "x", HeadSHA: strings.Repeat("2", 40)})
 	id := gh.AddComment("acme/gitops", n, githubtest.Comment{User: "bob", Body: "/approve"})
 	for _, content := range []string{"+1", "+1", "confused"} {
-		if err := f.React(t.Context(), repo, id, content); err != nil {
+		if err := f.React(t.Context(), forge.Thread{Repo: repo, Number: 7}, id, content); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -954,7 +954,7 @@ func TestReactAcknowledgesACommand(t *testing.T) {
 	if len(got) < 2 || got[0] != "+1" {
 		t.Errorf("reactions = %v", got)
 	}
-	if err := f.React(t.Context(), repo, 999999, "+1"); err == nil {
+	if err := f.React(t.Context(), forge.Thread{Repo: repo, Number: 7}, 999999, "+1"); err == nil {
 		t.Error("reacting to a missing comment succeeded")
 	}
 }

@@ -15,16 +15,11 @@
 //     report belongs in the merge request's sticky note, which the core
 //     already keeps. See PublishCheck.
 //   - Approvals carry no commit SHA. See Reviews.
-//   - Notes are addressed by merge request and note ID together, while the
-//     forge interface edits, deletes and reacts by note ID alone: the
-//     adapter remembers the merge request of every note it has listed or
-//     created, and answers other IDs with an error.
 //   - Branch updates have no compare-and-swap on the branch itself. See
 //     CommitToBranch.
-//   - Issues and merge requests are numbered separately. CreateComment,
-//     AddLabels and RemoveLabel address merge requests; CreateIssue,
-//     CloseIssue and IssuesLabelled address issues. Notes on issues are
-//     not reachable through this adapter yet.
+//   - Issues and merge requests are numbered separately (!1 and #1 both
+//     exist), so notes, awards and labels are addressed by forge.Thread,
+//     which says which of the two a number names.
 //   - StartBranch (a root commit) cannot be expressed: the commits API
 //     always commits on top of an existing commit.
 //
@@ -44,7 +39,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/snapshot"
@@ -60,16 +54,6 @@ type Forge struct {
 	host      string
 	snapshots *snapshot.Cache
 	limits    snapshot.Limits
-
-	mu    sync.Mutex
-	notes map[int64]noteRef // note ID → where it lives
-}
-
-// noteRef is the merge request or issue a note belongs to.
-type noteRef struct {
-	project string
-	iid     int64
-	issue   bool
 }
 
 // Options configure a Forge.
@@ -91,7 +75,7 @@ func New(client *gl.Client, opts Options) *Forge {
 			host = u.Host
 		}
 	}
-	return &Forge{c: client, host: host, snapshots: opts.Snapshots, limits: opts.Limits, notes: map[int64]noteRef{}}
+	return &Forge{c: client, host: host, snapshots: opts.Snapshots, limits: opts.Limits}
 }
 
 var _ forge.Forge = (*Forge)(nil)
@@ -168,24 +152,6 @@ func splitPath(full string) (owner, name string) {
 		return "", full
 	}
 	return full[:i], full[i+1:]
-}
-
-// rememberNote records where a note lives, for EditComment, DeleteComment
-// and React.
-func (f *Forge) rememberNote(id int64, r noteRef) {
-	f.mu.Lock()
-	f.notes[id] = r
-	f.mu.Unlock()
-}
-
-func (f *Forge) noteRef(repo forge.Repo, id int64) (noteRef, error) {
-	f.mu.Lock()
-	r, ok := f.notes[id]
-	f.mu.Unlock()
-	if !ok || r.project != pid(repo) {
-		return noteRef{}, fmt.Errorf("gitlab: note %d of %s: the merge request it belongs to is unknown (GitLab addresses notes by merge request; list or create it through this adapter first)", id, repo.FullName())
-	}
-	return r, nil
 }
 
 // short abbreviates a SHA for messages.

@@ -116,49 +116,50 @@ func (f *Forge) PublishCheck(ctx context.Context, repo forge.Repo, run forge.Che
 	return out, nil
 }
 
-// CreateComment posts a note on merge request number. GitLab numbers
-// issues and merge requests separately and the forge interface does not
-// say which is meant: notes go to merge requests, the only kind the core
-// comments on.
-func (f *Forge) CreateComment(ctx context.Context, repo forge.Repo, number int, body string) (forge.Comment, error) {
+// CreateComment posts a note on a merge request or issue.
+func (f *Forge) CreateComment(ctx context.Context, t forge.Thread, body string) (forge.Comment, error) {
 	if n := utf8.RuneCountInString(body); n > MaxNoteChars {
 		return forge.Comment{}, fmt.Errorf("gitlab: note of %d characters is over GitLab's %d", n, MaxNoteChars)
 	}
-	n, _, err := f.c.Notes.CreateMergeRequestNote(pid(repo), int64(number), &gl.CreateMergeRequestNoteOptions{Body: gl.Ptr(body)}, gl.WithContext(ctx))
-	if err != nil {
-		return forge.Comment{}, wrap(err, "note on %s!%d", repo.FullName(), number)
+	var n *gl.Note
+	var err error
+	if t.Issue {
+		n, _, err = f.c.Notes.CreateIssueNote(pid(t.Repo), int64(t.Number), &gl.CreateIssueNoteOptions{Body: gl.Ptr(body)}, gl.WithContext(ctx))
+	} else {
+		n, _, err = f.c.Notes.CreateMergeRequestNote(pid(t.Repo), int64(t.Number), &gl.CreateMergeRequestNoteOptions{Body: gl.Ptr(body)}, gl.WithContext(ctx))
 	}
-	f.rememberNote(n.ID, noteRef{project: pid(repo), iid: int64(number)})
+	if err != nil {
+		return forge.Comment{}, wrap(err, "note on %s", threadName(t))
+	}
 	return convertNote(n), nil
 }
 
 // EditComment replaces a note's body.
-func (f *Forge) EditComment(ctx context.Context, repo forge.Repo, id int64, body string) error {
+func (f *Forge) EditComment(ctx context.Context, t forge.Thread, id int64, body string) error {
 	if n := utf8.RuneCountInString(body); n > MaxNoteChars {
 		return fmt.Errorf("gitlab: note of %d characters is over GitLab's %d", n, MaxNoteChars)
 	}
-	r, err := f.noteRef(repo, id)
-	if err != nil {
-		return err
+	var err error
+	if t.Issue {
+		_, _, err = f.c.Notes.UpdateIssueNote(pid(t.Repo), int64(t.Number), id, &gl.UpdateIssueNoteOptions{Body: gl.Ptr(body)}, gl.WithContext(ctx))
+	} else {
+		_, _, err = f.c.Notes.UpdateMergeRequestNote(pid(t.Repo), int64(t.Number), id, &gl.UpdateMergeRequestNoteOptions{Body: gl.Ptr(body)}, gl.WithContext(ctx))
 	}
-	_, _, err = f.c.Notes.UpdateMergeRequestNote(r.project, r.iid, id, &gl.UpdateMergeRequestNoteOptions{Body: gl.Ptr(body)}, gl.WithContext(ctx))
-	return wrap(err, "edit note %d", id)
+	return wrap(err, "edit note %d of %s", id, threadName(t))
 }
 
-// DeleteComment removes a note.
-func (f *Forge) DeleteComment(ctx context.Context, repo forge.Repo, id int64) error {
-	r, err := f.noteRef(repo, id)
-	if err != nil {
-		return err
+// DeleteComment removes a note; one already gone is not an error.
+func (f *Forge) DeleteComment(ctx context.Context, t forge.Thread, id int64) error {
+	var err error
+	if t.Issue {
+		_, err = f.c.Notes.DeleteIssueNote(pid(t.Repo), int64(t.Number), id, gl.WithContext(ctx))
+	} else {
+		_, err = f.c.Notes.DeleteMergeRequestNote(pid(t.Repo), int64(t.Number), id, gl.WithContext(ctx))
 	}
-	_, err = f.c.Notes.DeleteMergeRequestNote(r.project, r.iid, id, gl.WithContext(ctx))
-	if err = wrap(err, "delete note %d", id); err != nil {
-		return err
+	if err = wrap(err, "delete note %d of %s", id, threadName(t)); isNotFound(err) {
+		return nil
 	}
-	f.mu.Lock()
-	delete(f.notes, id)
-	f.mu.Unlock()
-	return nil
+	return err
 }
 
 // emoji maps GitHub reaction names onto GitLab award emoji.
@@ -170,42 +171,60 @@ var emoji = map[string]string{
 // React awards an emoji to a note ("+1" → thumbsup, "confused",
 // "eyes", ...). GitLab refuses a second award of the same emoji by the same
 // user; that is not an error here.
-func (f *Forge) React(ctx context.Context, repo forge.Repo, commentID int64, content string) error {
+func (f *Forge) React(ctx context.Context, t forge.Thread, id int64, content string) error {
 	name, ok := emoji[content]
 	if !ok {
 		return fmt.Errorf("gitlab: no award emoji for reaction %q", content)
 	}
-	r, err := f.noteRef(repo, commentID)
-	if err != nil {
-		return err
+	opt := &gl.CreateAwardEmojiOptions{Name: name}
+	var err error
+	if t.Issue {
+		_, _, err = f.c.AwardEmoji.CreateIssuesAwardEmojiOnNote(pid(t.Repo), int64(t.Number), id, opt, gl.WithContext(ctx))
+	} else {
+		_, _, err = f.c.AwardEmoji.CreateMergeRequestAwardEmojiOnNote(pid(t.Repo), int64(t.Number), id, opt, gl.WithContext(ctx))
 	}
-	_, _, err = f.c.AwardEmoji.CreateMergeRequestAwardEmojiOnNote(r.project, r.iid, commentID, &gl.CreateAwardEmojiOptions{Name: name}, gl.WithContext(ctx))
-	err = wrap(err, "award %s to note %d", name, commentID)
-	if isNotFound(err) || (err != nil && strings.Contains(err.Error(), "already been taken")) {
-		// GitLab answers a repeated award with 404 "Award Emoji Name has
-		// already been taken", which client-go reports as a bare 404: on
-		// a note this adapter has seen, that is the repeat.
+	err = wrap(err, "award %s to note %d of %s", name, id, threadName(t))
+	if err != nil && strings.Contains(err.Error(), "already been taken") {
 		return nil
 	}
 	return err
 }
 
-// AddLabels adds labels to merge request number.
-func (f *Forge) AddLabels(ctx context.Context, repo forge.Repo, number int, labels ...string) error {
+// AddLabels adds labels to a merge request or issue.
+func (f *Forge) AddLabels(ctx context.Context, t forge.Thread, labels ...string) error {
 	if len(labels) == 0 {
 		return nil
 	}
 	l := gl.LabelOptions(labels)
-	_, _, err := f.c.MergeRequests.UpdateMergeRequest(pid(repo), int64(number), &gl.UpdateMergeRequestOptions{AddLabels: &l}, gl.WithContext(ctx))
-	return wrap(err, "label %s!%d", repo.FullName(), number)
+	var err error
+	if t.Issue {
+		_, _, err = f.c.Issues.UpdateIssue(pid(t.Repo), int64(t.Number), &gl.UpdateIssueOptions{AddLabels: &l}, gl.WithContext(ctx))
+	} else {
+		_, _, err = f.c.MergeRequests.UpdateMergeRequest(pid(t.Repo), int64(t.Number), &gl.UpdateMergeRequestOptions{AddLabels: &l}, gl.WithContext(ctx))
+	}
+	return wrap(err, "label %s", threadName(t))
 }
 
-// RemoveLabel removes a label from merge request number; GitLab ignores
-// absent labels.
-func (f *Forge) RemoveLabel(ctx context.Context, repo forge.Repo, number int, label string) error {
+// RemoveLabel removes a label from a merge request or issue; GitLab
+// ignores absent labels.
+func (f *Forge) RemoveLabel(ctx context.Context, t forge.Thread, label string) error {
 	l := gl.LabelOptions{label}
-	_, _, err := f.c.MergeRequests.UpdateMergeRequest(pid(repo), int64(number), &gl.UpdateMergeRequestOptions{RemoveLabels: &l}, gl.WithContext(ctx))
-	return wrap(err, "unlabel %s!%d", repo.FullName(), number)
+	var err error
+	if t.Issue {
+		_, _, err = f.c.Issues.UpdateIssue(pid(t.Repo), int64(t.Number), &gl.UpdateIssueOptions{RemoveLabels: &l}, gl.WithContext(ctx))
+	} else {
+		_, _, err = f.c.MergeRequests.UpdateMergeRequest(pid(t.Repo), int64(t.Number), &gl.UpdateMergeRequestOptions{RemoveLabels: &l}, gl.WithContext(ctx))
+	}
+	return wrap(err, "unlabel %s", threadName(t))
+}
+
+// threadName names a thread the way GitLab writes it: group/project!1 for
+// a merge request, group/project#1 for an issue.
+func threadName(t forge.Thread) string {
+	if t.Issue {
+		return fmt.Sprintf("%s#%d", t.Repo.FullName(), t.Number)
+	}
+	return fmt.Sprintf("%s!%d", t.Repo.FullName(), t.Number)
 }
 
 // CreateIssue opens an issue.

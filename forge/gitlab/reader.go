@@ -175,31 +175,37 @@ func (f *Forge) Reviews(ctx context.Context, ref forge.PRRef) ([]forge.Review, e
 	return out, nil
 }
 
-// Comments returns the merge request's notes, oldest first, leaving out
-// system notes (GitLab's own event entries).
-func (f *Forge) Comments(ctx context.Context, ref forge.PRRef) ([]forge.Comment, error) {
-	opt := &gl.ListMergeRequestNotesOptions{
-		ListOptions: gl.ListOptions{PerPage: perPage},
-		OrderBy:     gl.Ptr("created_at"),
-		Sort:        gl.Ptr("asc"),
-	}
+// Comments returns the notes of a merge request or issue, oldest first,
+// leaving out system notes (GitLab's own event entries).
+func (f *Forge) Comments(ctx context.Context, t forge.Thread) ([]forge.Comment, error) {
+	lo := gl.ListOptions{PerPage: perPage}
 	var out []forge.Comment
 	for {
-		page, resp, err := f.c.Notes.ListMergeRequestNotes(pid(ref.Repo), int64(ref.Number), opt, gl.WithContext(ctx))
+		var page []*gl.Note
+		var resp *gl.Response
+		var err error
+		if t.Issue {
+			page, resp, err = f.c.Notes.ListIssueNotes(pid(t.Repo), int64(t.Number), &gl.ListIssueNotesOptions{
+				ListOptions: lo, OrderBy: gl.Ptr("created_at"), Sort: gl.Ptr("asc"),
+			}, gl.WithContext(ctx))
+		} else {
+			page, resp, err = f.c.Notes.ListMergeRequestNotes(pid(t.Repo), int64(t.Number), &gl.ListMergeRequestNotesOptions{
+				ListOptions: lo, OrderBy: gl.Ptr("created_at"), Sort: gl.Ptr("asc"),
+			}, gl.WithContext(ctx))
+		}
 		if err != nil {
-			return nil, wrap(err, "list notes of %s", ref)
+			return nil, wrap(err, "list notes of %s", threadName(t))
 		}
 		for _, n := range page {
 			if n.System {
 				continue
 			}
-			f.rememberNote(n.ID, noteRef{project: pid(ref.Repo), iid: int64(ref.Number)})
 			out = append(out, convertNote(n))
 		}
 		if resp.NextPage == 0 {
 			break
 		}
-		opt.Page = resp.NextPage
+		lo.Page = resp.NextPage
 	}
 	return out, nil
 }
