@@ -184,8 +184,21 @@ func (f *Forge) React(ctx context.Context, t forge.Thread, id int64, content str
 		_, _, err = f.c.AwardEmoji.CreateMergeRequestAwardEmojiOnNote(pid(t.Repo), int64(t.Number), id, opt, gl.WithContext(ctx))
 	}
 	err = wrap(err, "award %s to note %d of %s", name, id, threadName(t))
-	if err != nil && strings.Contains(err.Error(), "already been taken") {
-		return nil
+	if isNotFound(err) {
+		// GitLab answers a repeated award with 404 "Award Emoji Name has
+		// already been taken", which client-go reports as a bare 404. It
+		// is the repeat when the note itself is there.
+		if t.Issue {
+			_, _, err2 := f.c.Notes.GetIssueNote(pid(t.Repo), int64(t.Number), id, gl.WithContext(ctx))
+			if err2 == nil {
+				return nil
+			}
+		} else {
+			_, _, err2 := f.c.Notes.GetMergeRequestNote(pid(t.Repo), int64(t.Number), id, gl.WithContext(ctx))
+			if err2 == nil {
+				return nil
+			}
+		}
 	}
 	return err
 }

@@ -43,6 +43,7 @@ type Server struct {
 	gpgKeys  map[int64][]*gl.GPGKey
 	groups   map[string]map[int64]gl.AccessLevelValue
 	awards   map[int64][]string // note ID → emoji names
+	self     string             // the token's user, answered by GET /user
 	requests []string
 }
 
@@ -56,9 +57,14 @@ type project struct {
 	signatures map[string]*gl.GPGSignature  // by SHA
 	statuses   map[string][]*gl.CommitStatus
 	mrs        map[int64]*mergeRequest
-	issues     map[int64]*gl.Issue
+	issues     map[int64]*issue
 	nextIID    int64
 	nextIssue  int64
+}
+
+type issue struct {
+	is    *gl.Issue
+	notes []*gl.Note
 }
 
 type mergeRequest struct {
@@ -81,7 +87,31 @@ func New(t testing.TB) *Server {
 	}
 	s.http = httptest.NewServer(s.routes())
 	t.Cleanup(s.http.Close)
+	s.AddUser(DefaultSelf)
+	s.mu.Lock()
+	s.users[DefaultSelf].Bot = true
+	s.self = DefaultSelf
+	s.mu.Unlock()
 	return s
+}
+
+// DefaultSelf is the username of the token's own user, a bot user New
+// creates.
+const DefaultSelf = "gitward-bot"
+
+// SetSelf makes username, created as a plain user when absent, the user
+// the token belongs to: GET /user answers it, and notes and merge requests
+// created through the API are authored by it.
+func (s *Server) SetSelf(username string) {
+	s.mu.Lock()
+	_, ok := s.users[username]
+	s.mu.Unlock()
+	if !ok {
+		s.AddUser(username)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.self = username
 }
 
 // URL is the instance's base URL.
@@ -138,7 +168,7 @@ func (s *Server) AddProject(full string, o ProjectOptions) {
 		signatures: map[string]*gl.GPGSignature{},
 		statuses:   map[string][]*gl.CommitStatus{},
 		mrs:        map[int64]*mergeRequest{},
-		issues:     map[int64]*gl.Issue{},
+		issues:     map[int64]*issue{},
 	}
 	s.projects[full] = p
 	root := s.commitLocked(p, "", "initial commit", nil)
@@ -387,23 +417,70 @@ func (s *Server) Approve(full string, iid int64, username string) {
 func (s *Server) AddNote(full string, iid int64, username, body string, system bool) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.user(username)
 	m := s.project(full).mrs[iid]
-	n := &gl.Note{
-		ID: s.id(), Body: body, System: system, NoteableType: "MergeRequest", NoteableIID: iid,
+	n := s.noteLocked("MergeRequest", iid, username, body, system)
+	m.notes = append(m.notes, n)
+	return n.ID
+}
+
+// AddIssue opens an issue and returns its IID.
+func (s *Server) AddIssue(full, title string, labels ...string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.project(full)
+	p.nextIssue++
+	is := &gl.Issue{
+		ID: s.id(), IID: p.nextIssue, ProjectID: p.p.ID, Title: title, State: "opened",
+		Labels: gl.Labels(slices.Clone(labels)), CreatedAt: now(), UpdatedAt: now(),
+		WebURL: fmt.Sprintf("%s/%s/-/issues/%d", s.http.URL, full, p.nextIssue),
+	}
+	p.issues[is.IID] = &issue{is: is}
+	return is.IID
+}
+
+// AddIssueNote posts a note on an issue as a user and returns its ID.
+func (s *Server) AddIssueNote(full string, iid int64, username, body string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.project(full).issues[iid]
+	if !ok {
+		s.t.Fatalf("gitlabtest: no issue %s#%d", full, iid)
+	}
+	n := s.noteLocked("Issue", iid, username, body, false)
+	it.notes = append(it.notes, n)
+	return n.ID
+}
+
+func (s *Server) noteLocked(typ string, iid int64, username, body string, system bool) *gl.Note {
+	u := s.user(username)
+	return &gl.Note{
+		ID: s.id(), Body: body, System: system, NoteableType: typ, NoteableIID: iid,
 		Author:    gl.NoteAuthor{ID: u.ID, Username: u.Username, Name: u.Name, State: "active"},
 		CreatedAt: now(), UpdatedAt: now(),
 	}
-	m.notes = append(m.notes, n)
-	return n.ID
 }
 
 // Notes returns a merge request's notes.
 func (s *Server) Notes(full string, iid int64) []gl.Note {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return copyNotes(s.project(full).mrs[iid].notes)
+}
+
+// IssueNotes returns an issue's notes.
+func (s *Server) IssueNotes(full string, iid int64) []gl.Note {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.project(full).issues[iid]
+	if !ok {
+		s.t.Fatalf("gitlabtest: no issue %s#%d", full, iid)
+	}
+	return copyNotes(it.notes)
+}
+
+func copyNotes(ns []*gl.Note) []gl.Note {
 	var out []gl.Note
-	for _, n := range s.project(full).mrs[iid].notes {
+	for _, n := range ns {
 		out = append(out, *n)
 	}
 	return out
@@ -438,7 +515,7 @@ func (s *Server) MergeRequest(full string, iid int64) gl.MergeRequest {
 func (s *Server) Issue(full string, iid int64) gl.Issue {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return *s.project(full).issues[iid]
+	return *s.project(full).issues[iid].is
 }
 
 // Archive builds the tar.gz GitLab serves for a commit: every file under

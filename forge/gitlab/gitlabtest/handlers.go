@@ -2,6 +2,7 @@ package gitlabtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -40,11 +41,16 @@ func (s *Server) routes() http.Handler {
 	h("GET "+api+"/projects/{id}/merge_requests/{iid}/commits", s.withMR(s.mrCommits))
 	h("GET "+api+"/projects/{id}/merge_requests/{iid}/approvals", s.withMR(s.mrApprovals))
 	h("GET "+api+"/projects/{id}/merge_requests/{iid}/diffs", s.withMR(s.mrDiffs))
-	h("GET "+api+"/projects/{id}/merge_requests/{iid}/notes", s.withMR(s.listNotes))
-	h("POST "+api+"/projects/{id}/merge_requests/{iid}/notes", s.withMR(s.createNote))
-	h("PUT "+api+"/projects/{id}/merge_requests/{iid}/notes/{note}", s.withMR(s.updateNote))
-	h("DELETE "+api+"/projects/{id}/merge_requests/{iid}/notes/{note}", s.withMR(s.deleteNote))
-	h("POST "+api+"/projects/{id}/merge_requests/{iid}/notes/{note}/award_emoji", s.withMR(s.award))
+	for _, kind := range []string{"merge_requests", "issues"} {
+		notes := api + "/projects/{id}/" + kind + "/{iid}/notes"
+		issue := kind == "issues"
+		h("GET "+notes, s.withThread(issue, s.listNotes))
+		h("POST "+notes, s.withThread(issue, s.createNote))
+		h("GET "+notes+"/{note}", s.withThread(issue, s.getNote))
+		h("PUT "+notes+"/{note}", s.withThread(issue, s.updateNote))
+		h("DELETE "+notes+"/{note}", s.withThread(issue, s.deleteNote))
+		h("POST "+notes+"/{note}/award_emoji", s.withThread(issue, s.award))
+	}
 	h("GET "+api+"/projects/{id}/repository/commits/{sha}", s.getCommit)
 	h("GET "+api+"/projects/{id}/repository/commits/{sha}/signature", s.signature)
 	h("GET "+api+"/projects/{id}/repository/commits/{sha}/statuses", s.listStatuses)
@@ -56,6 +62,7 @@ func (s *Server) routes() http.Handler {
 	h("GET "+api+"/projects/{id}/repository/archive.tar.gz", s.archiveHandler)
 	h("GET "+api+"/projects/{id}/members/all/{user}", s.projectMember)
 	h("GET "+api+"/groups/{group}/members/all/{user}", s.groupMember)
+	h("GET "+api+"/user", s.currentUser)
 	h("GET "+api+"/users", s.listUsers)
 	h("GET "+api+"/users/{user}/gpg_keys", s.gpgKeysHandler)
 	h("GET "+api+"/projects/{id}/issues", s.listIssues)
@@ -146,7 +153,7 @@ func (s *Server) createMR(w http.ResponseWriter, r *http.Request, p *project) {
 	mr := &gl.MergeRequest{BasicMergeRequest: gl.BasicMergeRequest{
 		ID: s.id(), IID: p.nextIID, ProjectID: p.p.ID, Title: deref(opt.Title), Description: deref(opt.Description),
 		State: "opened", SourceBranch: *opt.SourceBranch, TargetBranch: deref(opt.TargetBranch),
-		CreatedAt: now(), UpdatedAt: now(), Author: &gl.BasicUser{ID: 1, Username: "gitward-bot"},
+		CreatedAt: now(), UpdatedAt: now(), Author: basicUser(s.users[s.self]),
 	}}
 	mr.Labels = gl.Labels(labels(opt.Labels))
 	m := &mergeRequest{mr: mr}
@@ -170,16 +177,7 @@ func (s *Server) updateMR(w http.ResponseWriter, r *http.Request, _ *project, m 
 	if opt.Description != nil {
 		m.mr.Description = *opt.Description
 	}
-	if opt.AddLabels != nil {
-		for _, l := range labels(opt.AddLabels) {
-			if !slices.Contains(m.mr.Labels, l) {
-				m.mr.Labels = append(m.mr.Labels, l)
-			}
-		}
-	}
-	if opt.RemoveLabels != nil {
-		m.mr.Labels = slices.DeleteFunc(m.mr.Labels, func(l string) bool { return slices.Contains(labels(opt.RemoveLabels), l) })
-	}
+	m.mr.Labels = updateLabels(m.mr.Labels, opt.AddLabels, opt.RemoveLabels)
 	m.mr.UpdatedAt = now()
 	writeJSON(w, http.StatusOK, m.mr)
 }
@@ -212,8 +210,38 @@ func (s *Server) mrDiffs(w http.ResponseWriter, _ *http.Request, _ *project, m *
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) listNotes(w http.ResponseWriter, r *http.Request, _ *project, m *mergeRequest) {
-	out := slices.Clone(m.notes)
+// thread is the note list of one merge request or issue.
+type thread struct {
+	typ   string // "MergeRequest" or "Issue"
+	iid   int64
+	notes *[]*gl.Note
+}
+
+// withThread resolves the merge request, or with issue the issue, that the
+// path names.
+func (s *Server) withThread(issue bool, fn func(w http.ResponseWriter, r *http.Request, p *project, th thread)) handler {
+	return func(w http.ResponseWriter, r *http.Request, p *project) {
+		iid := atoi(r.PathValue("iid"))
+		if issue {
+			it, ok := p.issues[iid]
+			if !ok {
+				message(w, http.StatusNotFound, "404 Issue Not Found")
+				return
+			}
+			fn(w, r, p, thread{typ: "Issue", iid: iid, notes: &it.notes})
+			return
+		}
+		m, ok := p.mrs[iid]
+		if !ok {
+			message(w, http.StatusNotFound, "404 Not found")
+			return
+		}
+		fn(w, r, p, thread{typ: "MergeRequest", iid: iid, notes: &m.notes})
+	}
+}
+
+func (s *Server) listNotes(w http.ResponseWriter, r *http.Request, _ *project, th thread) {
+	out := slices.Clone(*th.notes)
 	if r.URL.Query().Get("sort") != "asc" {
 		slices.Reverse(out) // GitLab's default is newest first
 	}
@@ -223,53 +251,70 @@ func (s *Server) listNotes(w http.ResponseWriter, r *http.Request, _ *project, m
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) createNote(w http.ResponseWriter, r *http.Request, _ *project, m *mergeRequest) {
+func (s *Server) createNote(w http.ResponseWriter, r *http.Request, _ *project, th thread) {
+	// The merge request and issue options share the one field read here.
 	var opt gl.CreateMergeRequestNoteOptions
 	if !decode(w, r, &opt) {
 		return
 	}
+	u := s.users[s.self]
 	n := &gl.Note{
-		ID: s.id(), Body: deref(opt.Body), NoteableType: "MergeRequest", NoteableIID: m.mr.IID,
-		Author: gl.NoteAuthor{ID: 1, Username: "gitward-bot", Name: "gitward"}, CreatedAt: now(), UpdatedAt: now(),
+		ID: s.id(), Body: deref(opt.Body), NoteableType: th.typ, NoteableIID: th.iid,
+		Author:    gl.NoteAuthor{ID: u.ID, Username: u.Username, Name: u.Name, State: u.State},
+		CreatedAt: now(), UpdatedAt: now(),
 	}
-	m.notes = append(m.notes, n)
+	*th.notes = append(*th.notes, n)
 	writeJSON(w, http.StatusCreated, n)
 }
 
-func findNote(m *mergeRequest, id int64) int {
-	return slices.IndexFunc(m.notes, func(n *gl.Note) bool { return n.ID == id })
-}
-
-func (s *Server) updateNote(w http.ResponseWriter, r *http.Request, _ *project, m *mergeRequest) {
-	i := findNote(m, atoi(r.PathValue("note")))
+// findNote returns the index of the note the path names, or -1 after
+// answering 404.
+func findNote(w http.ResponseWriter, r *http.Request, th thread) int {
+	id := atoi(r.PathValue("note"))
+	i := slices.IndexFunc(*th.notes, func(n *gl.Note) bool { return n.ID == id })
 	if i < 0 {
 		message(w, http.StatusNotFound, "404 Note Not Found")
+	}
+	return i
+}
+
+func (s *Server) getNote(w http.ResponseWriter, r *http.Request, _ *project, th thread) {
+	if i := findNote(w, r, th); i >= 0 {
+		writeJSON(w, http.StatusOK, (*th.notes)[i])
+	}
+}
+
+func (s *Server) updateNote(w http.ResponseWriter, r *http.Request, _ *project, th thread) {
+	i := findNote(w, r, th)
+	if i < 0 {
 		return
 	}
 	var opt gl.UpdateMergeRequestNoteOptions
 	if !decode(w, r, &opt) {
 		return
 	}
-	m.notes[i].Body, m.notes[i].UpdatedAt = deref(opt.Body), now()
-	writeJSON(w, http.StatusOK, m.notes[i])
+	n := (*th.notes)[i]
+	n.Body, n.UpdatedAt = deref(opt.Body), now()
+	writeJSON(w, http.StatusOK, n)
 }
 
-func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request, _ *project, m *mergeRequest) {
-	i := findNote(m, atoi(r.PathValue("note")))
+func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request, _ *project, th thread) {
+	i := findNote(w, r, th)
 	if i < 0 {
-		message(w, http.StatusNotFound, "404 Note Not Found")
 		return
 	}
-	m.notes = slices.Delete(m.notes, i, i+1)
+	*th.notes = slices.Delete(*th.notes, i, i+1)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) award(w http.ResponseWriter, r *http.Request, _ *project, m *mergeRequest) {
-	id := atoi(r.PathValue("note"))
-	if findNote(m, id) < 0 {
-		message(w, http.StatusNotFound, "404 Note Not Found")
+// award follows GitLab, which answers a repeated award with 404 "Award
+// Emoji Name has already been taken".
+func (s *Server) award(w http.ResponseWriter, r *http.Request, _ *project, th thread) {
+	i := findNote(w, r, th)
+	if i < 0 {
 		return
 	}
+	id := (*th.notes)[i].ID
 	var opt gl.CreateAwardEmojiOptions
 	if !decode(w, r, &opt) {
 		return
@@ -549,6 +594,14 @@ func (s *Server) groupMember(w http.ResponseWriter, r *http.Request, _ *project)
 	writeJSON(w, http.StatusOK, gl.GroupMember{ID: id, Username: u.Username, Name: u.Name, State: "active", AccessLevel: level})
 }
 
+func (s *Server) currentUser(w http.ResponseWriter, _ *http.Request, _ *project) {
+	writeJSON(w, http.StatusOK, s.users[s.self])
+}
+
+func basicUser(u *gl.User) *gl.BasicUser {
+	return &gl.BasicUser{ID: u.ID, Username: u.Username, Name: u.Name, State: u.State}
+}
+
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ *project) {
 	out := []*gl.User{}
 	if u, ok := s.users[r.URL.Query().Get("username")]; ok {
@@ -569,7 +622,7 @@ func (s *Server) listIssues(w http.ResponseWriter, r *http.Request, p *project) 
 	q := r.URL.Query()
 	out := []*gl.Issue{}
 	for _, k := range sortedKeys(p.issues) {
-		is := p.issues[k]
+		is := p.issues[k].is
 		if l := q.Get("labels"); l != "" && !slices.Contains(is.Labels, l) {
 			continue
 		}
@@ -587,18 +640,23 @@ func (s *Server) createIssue(w http.ResponseWriter, r *http.Request, p *project)
 		return
 	}
 	p.nextIssue++
-	is := &gl.Issue{ID: s.id(), IID: p.nextIssue, ProjectID: p.p.ID, Title: deref(opt.Title), Description: deref(opt.Description), State: "opened", CreatedAt: now()}
+	is := &gl.Issue{
+		ID: s.id(), IID: p.nextIssue, ProjectID: p.p.ID, Title: deref(opt.Title), Description: deref(opt.Description),
+		State: "opened", CreatedAt: now(), UpdatedAt: now(),
+		WebURL: fmt.Sprintf("%s/%s/-/issues/%d", s.http.URL, p.p.PathWithNamespace, p.nextIssue),
+	}
 	is.Labels = gl.Labels(labels(opt.Labels))
-	p.issues[is.IID] = is
+	p.issues[is.IID] = &issue{is: is}
 	writeJSON(w, http.StatusCreated, is)
 }
 
 func (s *Server) updateIssue(w http.ResponseWriter, r *http.Request, p *project) {
-	is, ok := p.issues[atoi(r.PathValue("iid"))]
+	it, ok := p.issues[atoi(r.PathValue("iid"))]
 	if !ok {
 		message(w, http.StatusNotFound, "404 Issue Not Found")
 		return
 	}
+	is := it.is
 	var opt gl.UpdateIssueOptions
 	if !decode(w, r, &opt) {
 		return
@@ -609,7 +667,23 @@ func (s *Server) updateIssue(w http.ResponseWriter, r *http.Request, p *project)
 	case "reopen":
 		is.State = "opened"
 	}
+	is.Labels = updateLabels(is.Labels, opt.AddLabels, opt.RemoveLabels)
+	is.UpdatedAt = now()
 	writeJSON(w, http.StatusOK, is)
+}
+
+// updateLabels applies add_labels and remove_labels.
+func updateLabels(have gl.Labels, add, remove *gl.LabelOptions) gl.Labels {
+	for _, l := range labels(add) {
+		if !slices.Contains(have, l) {
+			have = append(have, l)
+		}
+	}
+	if remove != nil {
+		rm := labels(remove)
+		have = slices.DeleteFunc(have, func(l string) bool { return slices.Contains(rm, l) })
+	}
+	return have
 }
 
 // labels reads label options, which client-go sends comma-joined.
