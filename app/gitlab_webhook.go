@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
@@ -30,27 +31,36 @@ var gitlabEvents = map[gl.EventType]string{
 // without X-Gitlab-Event, 400 for malformed JSON or a payload that does not
 // decode as its event, 202 otherwise.
 //
-// Merge request, note and push events are decoded and counted with the
-// outcome "received"; they are not evaluated yet — no handler is
-// registered for GitLab. Other events are counted as "ignored".
+// Merge request, note and push events are queued for the handler and
+// counted with the outcome "queued" (503 "queue_full" when the queue has no
+// room: the resync loop, told by the pool, picks the change up). Other
+// events are counted as "ignored".
 type gitlabWebhook struct {
 	secret  []byte
 	maxBody int64
 	metrics *Metrics
+	handler GitLabHandler
+	pool    *Pool
 }
 
-// NewGitLabWebhook returns the GitLab webhook intake. An empty secret
-// refuses every delivery.
-func NewGitLabWebhook(secret []byte, maxBody int64, m *Metrics) http.Handler {
+// GitLabHandler acts on one GitLab delivery; handlers.GitLab is one.
+type GitLabHandler interface {
+	Handle(ctx context.Context, event string, payload []byte) error
+}
+
+// NewGitLabWebhook returns the GitLab webhook intake, queueing deliveries
+// for h on pool. An empty secret refuses every delivery.
+func NewGitLabWebhook(secret []byte, maxBody int64, m *Metrics, h GitLabHandler, pool *Pool) http.Handler {
 	if maxBody <= 0 {
 		maxBody = MaxGitLabPayload
 	}
-	return &gitlabWebhook{secret: secret, maxBody: maxBody, metrics: m}
+	return &gitlabWebhook{secret: secret, maxBody: maxBody, metrics: m, handler: h, pool: pool}
 }
 
 func (h *gitlabWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	event := gl.HookEventType(r)
-	log := zerolog.Ctx(r.Context()).With().Str("forge", "gitlab").Str("event_type", string(event)).Logger()
+	log := zerolog.Ctx(r.Context()).With().Str("forge", "gitlab").Str("event_type", string(event)).
+		Str("gitlab_event_uuid", r.Header.Get("X-Gitlab-Event-UUID")).Logger()
 	// Until the token is checked the event header is attacker controlled:
 	// keep it out of metric labels.
 	label := "unverified"
@@ -92,8 +102,20 @@ func (h *gitlabWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reject(http.StatusBadRequest, "bad_request", "payload does not decode as "+string(event))
 		return
 	}
-	h.metrics.Deliveries.WithLabelValues("gitlab", label, "received").Inc()
-	log.Debug().Str("outcome", "received").Msg("Webhook accepted")
+	err := h.pool.Submit(log.WithContext(context.Background()), Job{
+		Kind: "gitlab_" + label,
+		Run: func(ctx context.Context) error {
+			return h.handler.Handle(ctx, string(event), body)
+		},
+	})
+	if err != nil {
+		h.metrics.Deliveries.WithLabelValues("gitlab", label, "queue_full").Inc()
+		log.Warn().Err(err).Msg("Work queue full; the resync loop will evaluate this change")
+		http.Error(w, "gitward is busy; the change will be evaluated by the next resync", http.StatusServiceUnavailable)
+		return
+	}
+	h.metrics.Deliveries.WithLabelValues("gitlab", label, "queued").Inc()
+	log.Debug().Str("outcome", "queued").Msg("Webhook accepted")
 	w.WriteHeader(http.StatusAccepted)
 }
 

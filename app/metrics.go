@@ -111,23 +111,36 @@ func (m *Metrics) Handler() http.Handler {
 // GitHubMiddleware counts GitHub API requests and records the rate-limit
 // headers of each response. It never reads bodies.
 func (m *Metrics) GitHubMiddleware() githubapp.ClientMiddleware {
+	return m.apiMiddleware("github", "X-RateLimit-Remaining", "X-RateLimit-Resource")
+}
+
+// GitLabTransport counts GitLab API requests through next and records
+// GitLab's RateLimit-Remaining header. It never reads bodies.
+func (m *Metrics) GitLabTransport(next http.RoundTripper) http.RoundTripper {
+	return m.apiMiddleware("gitlab", "RateLimit-Remaining", "")(next)
+}
+
+func (m *Metrics) apiMiddleware(forgeName, remainingHeader, resourceHeader string) func(http.RoundTripper) http.RoundTripper {
 	return func(next http.RoundTripper) http.RoundTripper {
 		return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
 			start := time.Now()
 			res, err := next.RoundTrip(r)
-			m.APILatency.WithLabelValues("github").Observe(time.Since(start).Seconds())
+			m.APILatency.WithLabelValues(forgeName).Observe(time.Since(start).Seconds())
 			if err != nil {
-				m.APIRequests.WithLabelValues("github", r.Method, "error").Inc()
+				m.APIRequests.WithLabelValues(forgeName, r.Method, "error").Inc()
 				return res, err
 			}
-			m.APIRequests.WithLabelValues("github", r.Method, statusClass(res.StatusCode)).Inc()
-			if left := res.Header.Get("X-RateLimit-Remaining"); left != "" {
+			m.APIRequests.WithLabelValues(forgeName, r.Method, statusClass(res.StatusCode)).Inc()
+			if left := res.Header.Get(remainingHeader); left != "" {
 				if n, perr := strconv.ParseFloat(left, 64); perr == nil {
-					resource := res.Header.Get("X-RateLimit-Resource")
+					resource := ""
+					if resourceHeader != "" {
+						resource = res.Header.Get(resourceHeader)
+					}
 					if resource == "" {
 						resource = "core"
 					}
-					m.RateLimitLeft.WithLabelValues("github", resource).Set(n)
+					m.RateLimitLeft.WithLabelValues(forgeName, resource).Set(n)
 				}
 			}
 			return res, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -13,13 +14,13 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Resync makes gitward level-triggered. GitHub does not redeliver failed
-// webhooks, so deliveries are only hints: on an interval, and whenever a
-// delivery could not be queued, Resync lists the open pull requests of every
-// repository the forge can see and queues an evaluation for each whose
-// checks are missing or stale on its head commit.
+// Resync makes gitward level-triggered. Neither GitHub nor GitLab
+// redelivers failed webhooks, so deliveries are only hints: on an interval,
+// and whenever a delivery could not be queued, Resync lists the open pull
+// requests of every repository each forge can see and queues an evaluation
+// for each whose checks are missing or stale on its head commit.
 type Resync struct {
-	Forge     forge.Forge
+	Forges    []forge.Forge
 	Evaluator *handlers.Evaluator
 	Pool      *Pool
 	Metrics   *Metrics
@@ -40,8 +41,8 @@ type Resync struct {
 }
 
 // NewResync returns a resync loop; call Run to start it.
-func NewResync(f forge.Forge, e *handlers.Evaluator, p *Pool, m *Metrics, interval time.Duration) *Resync {
-	return &Resync{Forge: f, Evaluator: e, Pool: p, Metrics: m, Interval: interval, kick: make(chan struct{}, 1)}
+func NewResync(forges []forge.Forge, e *handlers.Evaluator, p *Pool, m *Metrics, interval time.Duration) *Resync {
+	return &Resync{Forges: forges, Evaluator: e, Pool: p, Metrics: m, Interval: interval, kick: make(chan struct{}, 1)}
 }
 
 // Kick asks for a pass soon. It never blocks; kicks made while one is
@@ -116,10 +117,26 @@ func (r *Resync) RunOnce(ctx context.Context) (int, error) {
 		r.Metrics.ResyncLast.SetToCurrentTime()
 		return 0, nil
 	}
-	repos, err := r.Forge.Repositories(ctx)
-	if err != nil {
+	type target struct {
+		f    forge.Forge
+		repo forge.Repo
+	}
+	var repos []target
+	var listErrs []error
+	for _, f := range r.Forges {
+		rs, err := f.Repositories(ctx)
+		if err != nil {
+			// One forge out of reach does not stop the others' pass.
+			listErrs = append(listErrs, fmt.Errorf("resync: %w", err))
+			continue
+		}
+		for _, repo := range rs {
+			repos = append(repos, target{f, repo})
+		}
+	}
+	if len(listErrs) == len(r.Forges) && len(listErrs) > 0 {
 		r.Metrics.ResyncRuns.WithLabelValues("error").Inc()
-		return 0, fmt.Errorf("resync: %w", err)
+		return 0, errors.Join(listErrs...)
 	}
 	workers := r.Concurrency
 	if workers < 1 {
@@ -128,17 +145,17 @@ func (r *Resync) RunOnce(ctx context.Context) (int, error) {
 	var (
 		mu     sync.Mutex
 		queued int
-		errs   []error
+		errs   = listErrs
 		full   error
 	)
-	next := make(chan forge.Repo)
+	next := make(chan target)
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for repo := range next {
-				n, err := r.syncRepo(ctx, repo)
+			for t := range next {
+				n, err := r.syncRepo(ctx, t.f, t.repo)
 				mu.Lock()
 				queued += n
 				switch {
@@ -180,9 +197,9 @@ func (r *Resync) RunOnce(ctx context.Context) (int, error) {
 
 // syncRepo queues evaluations for one repository's open pull requests whose
 // checks are missing or stale. It stops at the first refusal by the pool.
-func (r *Resync) syncRepo(ctx context.Context, repo forge.Repo) (int, error) {
+func (r *Resync) syncRepo(ctx context.Context, f forge.Forge, repo forge.Repo) (int, error) {
 	log := zerolog.Ctx(ctx)
-	prs, err := r.Forge.OpenPullRequests(ctx, repo)
+	prs, err := f.OpenPullRequests(ctx, repo)
 	if err != nil {
 		return 0, fmt.Errorf("resync %s: %w", repo.FullName(), err)
 	}
@@ -192,11 +209,11 @@ func (r *Resync) syncRepo(ctx context.Context, repo forge.Repo) (int, error) {
 		if ctx.Err() != nil {
 			return queued, ctx.Err()
 		}
-		key := pr.Ref.String() + "@" + pr.HeadSHA
+		key := repo.String() + "#" + strconv.Itoa(pr.Ref.Number) + "@" + pr.HeadSHA
 		if r.Pool.Pending(key) {
 			continue
 		}
-		runs, err := r.Forge.CheckRuns(ctx, repo, pr.HeadSHA)
+		runs, err := f.CheckRuns(ctx, repo, pr.HeadSHA)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("resync %s: %w", pr.Ref, err))
 			continue
@@ -216,7 +233,7 @@ func (r *Resync) syncRepo(ctx context.Context, repo forge.Repo) (int, error) {
 			Kind: "resync",
 			Key:  key,
 			Run: func(ctx context.Context) error {
-				return r.Evaluator.Evaluate(ctx, r.Forge, ref)
+				return r.Evaluator.Evaluate(ctx, f, ref)
 			},
 		})
 		if err != nil {

@@ -157,9 +157,9 @@ func LeaseConfig(clusters []config.Cluster) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// newScan builds the drift scan from opts: nil when it is off (no
-// interval, or no clusters to compare with).
-func newScan(opts Options, s *Server) (*scan.Scanner, Elector, error) {
+// newScan builds the drift scan from opts, one scanner per forge: none
+// when it is off (no interval, or no clusters to compare with).
+func newScan(opts Options, s *Server) ([]*scan.Scanner, Elector, error) {
 	if opts.DriftScanInterval <= 0 {
 		return nil, nil, nil
 	}
@@ -170,10 +170,13 @@ func newScan(opts Options, s *Server) (*scan.Scanner, Elector, error) {
 		}
 		clusters = &drift.Connector{Config: opts.Clusters}
 	}
-	scanner := &scan.Scanner{
-		Interval:    opts.DriftScanInterval,
-		Concurrency: opts.DriftScanConcurrency,
-		Capturer:    &scan.Capturer{Forge: s.forge, Clusters: clusters, Renderer: opts.Renderer},
+	var scanners []*scan.Scanner
+	for _, f := range s.forges {
+		scanners = append(scanners, &scan.Scanner{
+			Interval:    opts.DriftScanInterval,
+			Concurrency: opts.DriftScanConcurrency,
+			Capturer:    &scan.Capturer{Forge: f, Clusters: clusters, Renderer: opts.Renderer},
+		})
 	}
 	elector := opts.Elector
 	switch {
@@ -195,10 +198,18 @@ func newScan(opts Options, s *Server) (*scan.Scanner, Elector, error) {
 			RetryPeriod:   time.Duration(le.RetryPeriod),
 		}
 	}
-	return scanner, elector, nil
+	return scanners, elector, nil
 }
 
-// runScan runs the drift scan while this process leads, until ctx ends.
+// runScan runs the drift scan of every forge while this process leads,
+// until ctx ends.
 func (s *Server) runScan(ctx context.Context) {
-	s.elector.Run(ctx, s.scanner.Run)
+	s.elector.Run(ctx, func(ctx context.Context) {
+		var wg sync.WaitGroup
+		for _, sc := range s.scanners {
+			wg.Add(1)
+			go func() { defer wg.Done(); sc.Run(ctx) }()
+		}
+		wg.Wait()
+	})
 }

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/forge"
 	ghforge "github.com/gitward/gitward/forge/github"
+	glforge "github.com/gitward/gitward/forge/gitlab"
 	"github.com/gitward/gitward/forge/snapshot"
 	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/render"
@@ -49,12 +51,16 @@ type Options struct {
 	GitHubAppID         int64
 	GitHubPrivateKey    []byte
 	GitHubWebhookSecret []byte
-	// GitLabWebhookSecret is the secret token of GitLab webhooks; set only
-	// when GitLab hosts are configured, it turns on /api/gitlab/hook.
+	// GitLabHosts are the GitLab instances gitward serves, each through
+	// its own access token. With any, /api/gitlab/hook takes deliveries
+	// authenticated by GitLabWebhookSecret.
+	GitLabHosts         []GitLabHost
 	GitLabWebhookSecret []byte
-	GitHubWebURL        string
-	GitHubV3APIURL      string
-	GitHubV4APIURL      string
+	// GitLabTransport, when set, replaces the HTTP transport to GitLab.
+	GitLabTransport http.RoundTripper
+	GitHubWebURL    string
+	GitHubV3APIURL  string
+	GitHubV4APIURL  string
 	// GitHubTimeout bounds one GitHub API request; zero means 30 s.
 	GitHubTimeout time.Duration
 	// GitHubTransport, when set, replaces the HTTP transport to GitHub.
@@ -107,16 +113,28 @@ type Options struct {
 	Logger zerolog.Logger
 }
 
+// GitLabHost is one GitLab instance gitward serves.
+type GitLabHost struct {
+	// BaseURL is the instance's address, such as https://gitlab.com/.
+	BaseURL string
+	// Token is a project or group access token with the api scope.
+	Token []byte
+}
+
 // Server is one running gitward process.
 type Server struct {
-	opts    Options
-	log     zerolog.Logger
-	metrics *Metrics
-	pool    *Pool
-	resync  *Resync
-	scanner *scan.Scanner
-	elector Elector
+	opts     Options
+	log      zerolog.Logger
+	metrics  *Metrics
+	pool     *Pool
+	resync   *Resync
+	scanners []*scan.Scanner
+	elector  Elector
+	// forge is the GitHub App, nil when only GitLab is served; forges
+	// are every forge served, GitHub first.
 	forge   *ghforge.Forge
+	gitlabs map[string]*glforge.Forge
+	forges  []forge.Forge
 	handler http.Handler
 
 	ready    atomic.Bool
@@ -124,16 +142,21 @@ type Server struct {
 }
 
 // New builds a Server from opts. It checks the GitHub App credentials and
-// prepares clients, but contacts nothing until Run.
+// the GitLab hosts and prepares clients, but contacts nothing until Run.
+// GitHub is served when GitHubAppID is set; at least one forge must be.
 func New(opts Options) (*Server, error) {
-	if opts.GitHubAppID <= 0 {
+	github := opts.GitHubAppID > 0 || len(opts.GitHubPrivateKey) > 0 || len(opts.GitHubWebhookSecret) > 0
+	switch {
+	case !github && len(opts.GitLabHosts) == 0:
+		return nil, errors.New("no forge configured: set the GitHub App ID, key and webhook secret, or GitLab hosts")
+	case github && opts.GitHubAppID <= 0:
 		return nil, errors.New("github app ID is not set")
-	}
-	if len(opts.GitHubPrivateKey) == 0 {
+	case github && len(opts.GitHubPrivateKey) == 0:
 		return nil, errors.New("github app private key is not set")
-	}
-	if len(opts.GitHubWebhookSecret) == 0 {
+	case github && len(opts.GitHubWebhookSecret) == 0:
 		return nil, errors.New("github webhook secret is not set")
+	case len(opts.GitLabHosts) > 0 && len(opts.GitLabWebhookSecret) == 0:
+		return nil, errors.New("gitlab webhook secret token is not set")
 	}
 	if opts.GitHubTimeout == 0 {
 		opts.GitHubTimeout = 30 * time.Second
@@ -152,72 +175,72 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, log: opts.Logger, metrics: NewMetrics()}
 
-	cfg := githubapp.Config{WebURL: opts.GitHubWebURL, V3APIURL: opts.GitHubV3APIURL, V4APIURL: opts.GitHubV4APIURL}
-	cfg.App.IntegrationID = opts.GitHubAppID
-	cfg.App.PrivateKey = string(opts.GitHubPrivateKey)
-	cfg.App.WebhookSecret = string(opts.GitHubWebhookSecret)
-	// One byte budget for cached GitHub responses, with a separate view
-	// per client (and so per installation).
-	httpCache := newBoundedCache(opts.GitHubCacheBytes)
-	clientOpts := []githubapp.ClientOption{
-		githubapp.WithClientUserAgent("gitward/" + Version),
-		githubapp.WithClientTimeout(opts.GitHubTimeout),
-		githubapp.WithClientMiddleware(s.metrics.GitHubMiddleware()),
-	}
-	if opts.GitHubCacheBytes > 0 {
-		clientOpts = append(clientOpts, githubapp.WithClientCaching(false, httpCache.view))
-	}
-	if opts.GitHubTransport != nil {
-		clientOpts = append(clientOpts, githubapp.WithTransport(opts.GitHubTransport))
-	}
-	clients, err := githubapp.NewDefaultCachingClientCreator(cfg, clientOpts...)
-	if err != nil {
-		return nil, fmt.Errorf("github clients: %w", err)
-	}
-	if _, err := clients.NewAppClient(); err != nil {
-		return nil, fmt.Errorf("github app private key: %w", err)
-	}
-
 	var cache *snapshot.Cache
 	if opts.SnapshotDir != "" {
+		var err error
 		cache, err = snapshot.NewCache(opts.SnapshotDir, opts.SnapshotMaxBytes)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot cache: %w", err)
 		}
 	}
-	s.forge = ghforge.New(clients, ghforge.Options{
-		AppID:     opts.GitHubAppID,
-		WebURL:    opts.GitHubWebURL,
-		Snapshots: cache,
-		Limits:    opts.SnapshotLimits,
-	})
+	if github {
+		f, err := s.newGitHub(opts, cache)
+		if err != nil {
+			return nil, err
+		}
+		s.forge = f
+		s.forges = append(s.forges, f)
+	}
+	var err error
+	if s.gitlabs, err = newGitLabs(opts, cache, s.metrics); err != nil {
+		return nil, err
+	}
+	for _, h := range opts.GitLabHosts {
+		s.forges = append(s.forges, s.gitlabs[gitlabHost(h.BaseURL)])
+	}
 
 	evaluator := &handlers.Evaluator{Capabilities: opts.Capabilities, StaleAfter: opts.StaleAfter}
+	if len(s.gitlabs) > 0 && !github {
+		// Notes are longer than GitHub comments; the one limit must suit
+		// every forge served, so it is raised only for GitLab alone.
+		evaluator.CommentLimit = glforge.MaxNoteChars
+	}
 	var resync *Resync
 	s.pool = NewPool(opts.Workers, opts.QueueSize, s.metrics, func() {
 		if resync != nil {
 			resync.Kick()
 		}
 	})
-	resync = NewResync(s.forge, evaluator, s.pool, s.metrics, opts.ResyncInterval)
+	resync = NewResync(s.forges, evaluator, s.pool, s.metrics, opts.ResyncInterval)
 	resync.Concurrency = opts.ResyncConcurrency
 	s.resync = resync
-	if s.scanner, s.elector, err = newScan(opts, s); err != nil {
+	if s.scanners, s.elector, err = newScan(opts, s); err != nil {
 		return nil, err
 	}
 
-	eventHandlers := []githubapp.EventHandler{
-		&handlers.Merged{PullRequest: handlers.PullRequest{Forge: s.forge, Evaluator: evaluator}, Version: Version},
-		&handlers.Push{Forge: s.forge, Version: Version},
-		&handlers.CheckRerun{Forge: s.forge, Evaluator: evaluator},
-		&handlers.PullRequestReview{Forge: s.forge, Evaluator: evaluator},
-		&handlers.IssueComment{Forge: s.forge, Evaluator: evaluator, Version: Version},
-		&handlers.Installation{Resync: resync.Kick},
-	}
+	// One set of handlers serves both forges: the GitHub ones decode
+	// GitHub's payloads, handlers.GitLab decodes GitLab's and calls the
+	// same code. Each keeps its own dedup marks for the audit ledger.
+	merged := &handlers.Merged{PullRequest: handlers.PullRequest{Forge: s.forge, Evaluator: evaluator}, Version: Version}
+	push := &handlers.Push{Forge: s.forge, Version: Version}
+	comments := &handlers.IssueComment{Forge: s.forge, Evaluator: evaluator, Version: Version}
 	mux := http.NewServeMux()
-	mux.Handle("/api/github/hook", newGitHubWebhook(opts.GitHubWebhookSecret, opts.MaxWebhookBytes, eventHandlers, s.pool, s.metrics))
-	if len(opts.GitLabWebhookSecret) > 0 {
-		mux.Handle("/api/gitlab/hook", NewGitLabWebhook(opts.GitLabWebhookSecret, opts.MaxWebhookBytes, s.metrics))
+	if github {
+		eventHandlers := []githubapp.EventHandler{
+			merged, push,
+			&handlers.CheckRerun{Forge: s.forge, Evaluator: evaluator},
+			&handlers.PullRequestReview{Forge: s.forge, Evaluator: evaluator},
+			comments,
+			&handlers.Installation{Resync: resync.Kick},
+		}
+		mux.Handle("/api/github/hook", newGitHubWebhook(opts.GitHubWebhookSecret, opts.MaxWebhookBytes, eventHandlers, s.pool, s.metrics))
+	}
+	if len(s.gitlabs) > 0 {
+		gl := &handlers.GitLab{Forges: map[string]forge.Forge{}, Evaluator: evaluator, Merged: merged, Push: push, Comments: comments}
+		for host, f := range s.gitlabs {
+			gl.Forges[host] = f
+		}
+		mux.Handle("/api/gitlab/hook", NewGitLabWebhook(opts.GitLabWebhookSecret, opts.MaxWebhookBytes, s.metrics, gl, s.pool))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -238,8 +261,13 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // Resync returns the server's resync loop.
 func (s *Server) Resync() *Resync { return s.resync }
 
-// Forge returns the server's GitHub adapter.
+// Forge returns the server's GitHub adapter, nil when GitHub is not
+// served.
 func (s *Server) Forge() *ghforge.Forge { return s.forge }
+
+// GitLab returns the adapter of the GitLab instance at host (as in a
+// project's web URL), or nil.
+func (s *Server) GitLab(host string) *glforge.Forge { return s.gitlabs[host] }
 
 // Pool returns the server's worker pool.
 func (s *Server) Pool() *Pool { return s.pool }
@@ -289,7 +317,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var loops sync.WaitGroup
 	loops.Add(1)
 	go func() { defer loops.Done(); s.resync.Run(runCtx) }()
-	if s.scanner != nil {
+	if len(s.scanners) > 0 {
 		loops.Add(1)
 		go func() { defer loops.Done(); s.runScan(runCtx) }()
 	}

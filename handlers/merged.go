@@ -120,7 +120,7 @@ func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 		return fmt.Errorf("record the merge of %s: %w", ref, err)
 	}
 	if !pr.Merged || pr.MergeSHA == "" {
-		return fmt.Errorf("record the merge of %s: GitHub does not report it merged", ref)
+		return fmt.Errorf("record the merge of %s: the forge does not report it merged", ref)
 	}
 	cfg, cfgErr := LoadRepoConfig(ctx, f, repo, pr.BaseSHA)
 	var invalid *InvalidConfigError

@@ -26,13 +26,13 @@ func newServeCommand(env config.LookupEnv) *cobra.Command {
 	var path string
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the GitHub App: receive webhooks, evaluate pull requests, publish checks",
-		Long: `Run the GitHub App server.
+		Short: "Run the GitHub App and GitLab bot: receive webhooks, evaluate pull and merge requests, publish checks",
+		Long: `Run the gitward server: the GitHub App, the GitLab bot, or both.
 
 The config file is YAML; every setting can be overridden by a GITWARD_*
 environment variable (gitward config schema --server lists the keys). The
-GitHub App private key and webhook secret come only from files or the
-environment. An invalid config stops gitward with exit code 2 and a message
+GitHub App private key, the GitLab access tokens and the webhook secrets
+come only from files or the environment. An invalid config stops gitward with exit code 2 and a message
 naming the key and line.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -40,8 +40,8 @@ naming the key and line.`,
 			if err != nil {
 				return exitCode(2, fmt.Errorf("invalid server config:\n%w", err))
 			}
-			if !cfg.GitHub.Enabled() {
-				return exitCode(2, errors.New("no forge configured: set github.app_id (or GITWARD_GITHUB_APP_ID) with its private key and webhook secret"))
+			if !cfg.GitHub.Enabled() && !cfg.GitLab.Enabled() {
+				return exitCode(2, errors.New("no forge configured: set github.app_id (or GITWARD_GITHUB_APP_ID) with its private key and webhook secret, or gitlab.hosts with their tokens and gitlab.webhook_secret_file"))
 			}
 			log := newLogger(cmd.ErrOrStderr(), cfg.Logging)
 			opts, err := serverOptions(cfg, log)
@@ -74,27 +74,28 @@ func serverOptions(cfg *config.Server, log zerolog.Logger) (app.Options, error) 
 		}
 		dir = filepath.Join(base, "gitward", "snapshots")
 	}
-	return app.Options{
-		Address:             cfg.HTTP.Address,
-		ReadHeaderTimeout:   time.Duration(cfg.HTTP.ReadHeaderTimeout),
-		ReadTimeout:         time.Duration(cfg.HTTP.ReadTimeout),
-		IdleTimeout:         time.Duration(cfg.HTTP.IdleTimeout),
-		WriteTimeout:        time.Duration(cfg.HTTP.WriteTimeout),
-		ShutdownGrace:       time.Duration(cfg.HTTP.ShutdownGracePeriod),
-		MaxWebhookBytes:     int64(cfg.HTTP.MaxWebhookBody),
-		GitHubAppID:         cfg.GitHub.AppID,
-		GitHubPrivateKey:    []byte(cfg.GitHub.PrivateKey.Reveal()),
-		GitHubWebhookSecret: []byte(cfg.GitHub.WebhookSecret.Reveal()),
-		GitHubWebURL:        cfg.GitHub.WebURL,
-		GitHubV3APIURL:      cfg.GitHub.V3APIURL,
-		GitHubV4APIURL:      cfg.GitHub.V4APIURL,
-		GitHubCacheBytes:    cacheBytes(cfg.GitHub.HTTPCacheSize),
-		Workers:             cfg.Workers.Count,
-		QueueSize:           cfg.Workers.QueueSize,
-		ResyncInterval:      time.Duration(cfg.Resync.Interval),
-		ResyncConcurrency:   cfg.Resync.RepoConcurrency,
-		SnapshotDir:         dir,
-		SnapshotMaxBytes:    int64(cfg.Snapshots.CacheSize),
+	var gitlabs []app.GitLabHost
+	for _, h := range cfg.GitLab.Hosts {
+		gitlabs = append(gitlabs, app.GitLabHost{BaseURL: h.BaseURL, Token: []byte(h.Token.Reveal())})
+	}
+	opts := app.Options{
+		Address:           cfg.HTTP.Address,
+		ReadHeaderTimeout: time.Duration(cfg.HTTP.ReadHeaderTimeout),
+		ReadTimeout:       time.Duration(cfg.HTTP.ReadTimeout),
+		IdleTimeout:       time.Duration(cfg.HTTP.IdleTimeout),
+		WriteTimeout:      time.Duration(cfg.HTTP.WriteTimeout),
+		ShutdownGrace:     time.Duration(cfg.HTTP.ShutdownGracePeriod),
+		MaxWebhookBytes:   int64(cfg.HTTP.MaxWebhookBody),
+		GitHubWebURL:      cfg.GitHub.WebURL,
+		GitHubV3APIURL:    cfg.GitHub.V3APIURL,
+		GitHubV4APIURL:    cfg.GitHub.V4APIURL,
+		GitHubCacheBytes:  cacheBytes(cfg.GitHub.HTTPCacheSize),
+		Workers:           cfg.Workers.Count,
+		QueueSize:         cfg.Workers.QueueSize,
+		ResyncInterval:    time.Duration(cfg.Resync.Interval),
+		ResyncConcurrency: cfg.Resync.RepoConcurrency,
+		SnapshotDir:       dir,
+		SnapshotMaxBytes:  int64(cfg.Snapshots.CacheSize),
 		SnapshotLimits: snapshot.Limits{
 			MaxBytes:     int64(cfg.Snapshots.MaxSize),
 			MaxFiles:     cfg.Snapshots.MaxFiles,
@@ -107,7 +108,17 @@ func serverOptions(cfg *config.Server, log zerolog.Logger) (app.Options, error) 
 		Renderer:             render.NewRenderer(render.OptionsFrom(cfg.Render)),
 		LeaderElection:       cfg.LeaderElection,
 		Logger:               log,
-	}, nil
+	}
+	if cfg.GitHub.Enabled() {
+		opts.GitHubAppID = cfg.GitHub.AppID
+		opts.GitHubPrivateKey = []byte(cfg.GitHub.PrivateKey.Reveal())
+		opts.GitHubWebhookSecret = []byte(cfg.GitHub.WebhookSecret.Reveal())
+	}
+	if cfg.GitLab.Enabled() {
+		opts.GitLabHosts = gitlabs
+		opts.GitLabWebhookSecret = []byte(cfg.GitLab.WebhookSecret.Reveal())
+	}
+	return opts, nil
 }
 
 // capabilities are the evaluations gitward runs on each pull request. The
