@@ -39,6 +39,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/snapshot"
@@ -54,6 +55,9 @@ type Forge struct {
 	host      string
 	snapshots *snapshot.Cache
 	limits    snapshot.Limits
+
+	selfMu sync.Mutex
+	self   *forge.User // the token's user, once read
 }
 
 // Options configure a Forge.
@@ -79,6 +83,32 @@ func New(client *gl.Client, opts Options) *Forge {
 }
 
 var _ forge.Forge = (*Forge)(nil)
+
+// Self returns the user the access token acts as (GET /user): for a
+// project or group access token, the bot user GitLab made for it. It is
+// read once and cached; a failed read is not cached.
+func (f *Forge) Self(ctx context.Context) (forge.User, error) {
+	f.selfMu.Lock()
+	if f.self != nil {
+		u := *f.self
+		f.selfMu.Unlock()
+		return u, nil
+	}
+	f.selfMu.Unlock()
+	// Not under the lock, so a slow read does not hold back callers whose
+	// contexts end sooner; concurrent first reads are harmless.
+	u, _, err := f.c.Users.CurrentUser(gl.WithContext(ctx))
+	if err != nil {
+		return forge.User{}, wrap(err, "current user")
+	}
+	self := forge.User{Login: u.Username, ID: u.ID, Bot: u.Bot}
+	f.selfMu.Lock()
+	defer f.selfMu.Unlock()
+	if f.self == nil {
+		f.self = &self
+	}
+	return *f.self, nil
+}
 
 // pid is the project ID the API accepts: "namespace/project".
 func pid(repo forge.Repo) string { return repo.Owner + "/" + repo.Name }

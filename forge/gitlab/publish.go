@@ -131,7 +131,9 @@ func (f *Forge) CreateComment(ctx context.Context, t forge.Thread, body string) 
 	if err != nil {
 		return forge.Comment{}, wrap(err, "note on %s", threadName(t))
 	}
-	return convertNote(n), nil
+	c := convertNote(n)
+	c.User.Bot = true // written by the token's own user
+	return c, nil
 }
 
 // EditComment replaces a note's body.

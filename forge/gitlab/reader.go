@@ -176,8 +176,16 @@ func (f *Forge) Reviews(ctx context.Context, ref forge.PRRef) ([]forge.Review, e
 }
 
 // Comments returns the notes of a merge request or issue, oldest first,
-// leaving out system notes (GitLab's own event entries).
+// leaving out system notes (GitLab's own event entries). Notes written by
+// the token's own user (see Self) have User.Bot set: the core looks for
+// its sticky note among bot comments only, so a person's note is never
+// taken for gitward's. client-go's note author (gl.NoteAuthor) does not
+// carry GitLab's "bot" flag, so other bots' notes are not marked.
 func (f *Forge) Comments(ctx context.Context, t forge.Thread) ([]forge.Comment, error) {
+	self, err := f.Self(ctx)
+	if err != nil {
+		return nil, err
+	}
 	lo := gl.ListOptions{PerPage: perPage}
 	var out []forge.Comment
 	for {
@@ -200,7 +208,9 @@ func (f *Forge) Comments(ctx context.Context, t forge.Thread) ([]forge.Comment, 
 			if n.System {
 				continue
 			}
-			out = append(out, convertNote(n))
+			c := convertNote(n)
+			c.User.Bot = isSelf(self, n.Author)
+			out = append(out, c)
 		}
 		if resp.NextPage == 0 {
 			break
@@ -208,6 +218,15 @@ func (f *Forge) Comments(ctx context.Context, t forge.Thread) ([]forge.Comment, 
 		lo.Page = resp.NextPage
 	}
 	return out, nil
+}
+
+// isSelf reports whether a note's author is the token's own user, by ID
+// when both are known.
+func isSelf(self forge.User, a gl.NoteAuthor) bool {
+	if self.ID != 0 && a.ID != 0 {
+		return self.ID == a.ID
+	}
+	return self.Login != "" && a.Username == self.Login
 }
 
 func convertNote(n *gl.Note) forge.Comment {

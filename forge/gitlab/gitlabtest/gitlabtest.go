@@ -44,6 +44,7 @@ type Server struct {
 	groups   map[string]map[int64]gl.AccessLevelValue
 	awards   map[int64][]string // note ID → emoji names
 	self     string             // the token's user, answered by GET /user
+	failures map[string][]int   // "METHOD escaped-path" → statuses to answer next
 	requests []string
 }
 
@@ -84,6 +85,7 @@ func New(t testing.TB) *Server {
 		gpgKeys:  map[int64][]*gl.GPGKey{},
 		groups:   map[string]map[int64]gl.AccessLevelValue{},
 		awards:   map[int64][]string{},
+		failures: map[string][]int{},
 	}
 	s.http = httptest.NewServer(s.routes())
 	t.Cleanup(s.http.Close)
@@ -131,6 +133,16 @@ func (s *Server) Requests() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests)
+}
+
+// FailNext makes the next request "METHOD path" (path as sent, escaped,
+// without the query) answer status instead of being served; called again,
+// it queues further failures.
+func (s *Server) FailNext(method, path string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := method + " " + path
+	s.failures[k] = append(s.failures[k], status)
 }
 
 func (s *Server) id() int64 { s.nextID++; return s.nextID }

@@ -69,9 +69,18 @@ func (s *Server) routes() http.Handler {
 	h("POST "+api+"/projects/{id}/issues", s.createIssue)
 	h("PUT "+api+"/projects/{id}/issues/{iid}", s.updateIssue)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Method + " " + r.URL.EscapedPath()
 		s.mu.Lock()
-		s.requests = append(s.requests, r.Method+" "+r.URL.EscapedPath())
+		s.requests = append(s.requests, key)
+		fail := 0
+		if f := s.failures[key]; len(f) > 0 {
+			fail, s.failures[key] = f[0], f[1:]
+		}
 		s.mu.Unlock()
+		if fail != 0 {
+			message(w, fail, fmt.Sprintf("%d injected by gitlabtest", fail))
+			return
+		}
 		if r.Header.Get("Private-Token") != Token {
 			message(w, http.StatusUnauthorized, "401 Unauthorized")
 			return
