@@ -140,6 +140,10 @@ type Signature struct {
 	Signature string
 	// Payload is the exact commit object text that was signed.
 	Payload string
+	// VerdictOnly is set by forges that report their verdict but never the
+	// signature and payload (GitLab): the verdict is all there is to go
+	// on, and a signed commit cannot be checked against allowed signers.
+	VerdictOnly bool
 }
 
 // Commit is one commit of a pull request.

@@ -111,7 +111,19 @@ func (v *Verifier) Verify(ctx context.Context, c forge.Commit, signers config.Al
 	sig := c.Signature
 	format := formatOf(sig.Signature)
 	if strings.TrimSpace(sig.Signature) == "" {
-		return Result{Reason: "the commit is not signed"}
+		// A forge that hands out signatures but gave none says the
+		// commit is unsigned, whatever its verdict. One that gives only
+		// its verdict (GitLab) is believed: the commit is signed unless
+		// it says "unsigned", and only the verdict can count.
+		if !sig.VerdictOnly || sig.Reason == "" || sig.Reason == "unsigned" {
+			return Result{Reason: "the commit is not signed"}
+		}
+		r := Result{Signed: true}
+		if signers.IsSet() {
+			r.Reason = "the forge does not hand out the signature itself, so gitward cannot check it against the allowed signers"
+			return r
+		}
+		return v.forgeVerdict(ctx, c, r)
 	}
 	r := Result{Signed: true, Format: format}
 	if len(sig.Signature) > maxSignature {

@@ -15,6 +15,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitward/gitward/app"
+	"github.com/gitward/gitward/config"
+	"github.com/rs/zerolog"
 )
 
 func TestServeRefusesABadConfigWithExitTwo(t *testing.T) {
@@ -94,7 +98,7 @@ func TestServeRefusesABadConfigWithExitTwo(t *testing.T) {
 	}
 }
 
-func TestServeWithoutAGitHubAppExitsTwo(t *testing.T) {
+func TestServeWithoutAForgeExitsTwo(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
@@ -115,7 +119,7 @@ func TestServeWithoutAGitHubAppExitsTwo(t *testing.T) {
 			if r.code != 2 {
 				t.Errorf("exit code = %d, want 2", r.code)
 			}
-			want := "gitward: no forge configured: set github.app_id (or GITWARD_GITHUB_APP_ID) with its private key and webhook secret\n"
+			want := "gitward: no forge configured: set github.app_id (or GITWARD_GITHUB_APP_ID) with its private key and webhook secret, or gitlab.hosts with their tokens and gitlab.webhook_secret_file\n"
 			if r.stderr != want {
 				t.Errorf("stderr = %q, want %q", r.stderr, want)
 			}
@@ -287,4 +291,39 @@ func postWebhook(t *testing.T, base, event string, payload []byte, secret string
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode
+}
+
+// TestServerOptionsForGitLabOnly builds the app from a config that serves
+// only GitLab: the hosts and their tokens reach the app, no GitHub App is
+// configured, and the app starts without one.
+func TestServerOptionsForGitLabOnly(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "token"), "glpat-example\n")
+	write(t, filepath.Join(dir, "secret"), "gitlab-secret\n")
+	path := serverConfig(t, "gitlab:\n  webhook_secret_file: "+filepath.Join(dir, "secret")+
+		"\n  hosts:\n    - base_url: https://gitlab.example.com\n      token_file: "+filepath.Join(dir, "token")+"\n")
+	cfg, err := config.LoadServer(path, lookup(map[string]string{"GITWARD_SNAPSHOTS_DIR": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := serverOptions(cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.GitHubAppID != 0 || len(opts.GitHubPrivateKey) != 0 {
+		t.Errorf("GitHub is configured: app ID %d", opts.GitHubAppID)
+	}
+	if len(opts.GitLabHosts) != 1 || opts.GitLabHosts[0].BaseURL != "https://gitlab.example.com/" || string(opts.GitLabHosts[0].Token) != "glpat-example" {
+		t.Fatalf("GitLab hosts = %+v", opts.GitLabHosts)
+	}
+	if string(opts.GitLabWebhookSecret) != "gitlab-secret" {
+		t.Errorf("webhook secret = %q", opts.GitLabWebhookSecret)
+	}
+	srv, err := app.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Forge() != nil || srv.GitLab("gitlab.example.com") == nil {
+		t.Errorf("forges: github %v, gitlab %v", srv.Forge(), srv.GitLab("gitlab.example.com"))
+	}
 }

@@ -742,7 +742,9 @@ func operations(srv *githubtest.Server) []operation {
 		{"Reviews", "GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", "list reviews of acme/gitops#7",
 			func(ctx context.Context, f *github.Forge, _ forge.Repo) error { return ignore(f.Reviews(ctx, ref)) }},
 		{"Comments", "GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "list comments of acme/gitops#7",
-			func(ctx context.Context, f *github.Forge, _ forge.Repo) error { return ignore(f.Comments(ctx, ref.Thread())) }},
+			func(ctx context.Context, f *github.Forge, _ forge.Repo) error {
+				return ignore(f.Comments(ctx, ref.Thread()))
+			}},
 		{"ChangedFiles", "GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", "list files of acme/gitops#7",
 			func(ctx context.Context, f *github.Forge, _ forge.Repo) error {
 				return ignore(f.ChangedFiles(ctx, ref))
