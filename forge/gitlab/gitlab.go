@@ -20,8 +20,10 @@
 //   - Issues and merge requests are numbered separately (!1 and #1 both
 //     exist), so notes, awards and labels are addressed by forge.Thread,
 //     which says which of the two a number names.
-//   - StartBranch (a root commit) cannot be expressed: the commits API
-//     always commits on top of an existing commit.
+//   - The commits API always commits on top of an existing commit, so
+//     StartBranch, which needs a root commit, builds it with the git
+//     binary and pushes it over Git smart HTTP. It needs git on PATH and
+//     Options.Token. See StartBranch.
 //
 // Making gitward's statuses required: commit statuses set through the API
 // join the head commit's pipeline as external jobs, so a project that turns
@@ -32,6 +34,7 @@
 package gitlab
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -56,6 +59,8 @@ type Forge struct {
 	snapshots *snapshot.Cache
 	limits    snapshot.Limits
 
+	token []byte
+
 	selfMu sync.Mutex
 	self   *forge.User // the token's user, once read
 }
@@ -69,6 +74,12 @@ type Options struct {
 	Snapshots *snapshot.Cache
 	// Limits bound each downloaded archive.
 	Limits snapshot.Limits
+	// Token is the access token the client authenticates with, needed by
+	// StartBranch only, which pushes over Git HTTP: the token must be
+	// allowed to push. A project or group access token with the api scope
+	// (which the API calls need anyway) also grants Git over HTTP;
+	// write_repository alone would not cover the API calls.
+	Token []byte
 }
 
 // New returns a Forge acting through client.
@@ -79,7 +90,7 @@ func New(client *gl.Client, opts Options) *Forge {
 			host = u.Host
 		}
 	}
-	return &Forge{c: client, host: host, snapshots: opts.Snapshots, limits: opts.Limits}
+	return &Forge{c: client, host: host, snapshots: opts.Snapshots, limits: opts.Limits, token: bytes.Clone(opts.Token)}
 }
 
 var _ forge.Forge = (*Forge)(nil)

@@ -353,13 +353,6 @@ func commitErr(err error, branch string) error {
 	return wrap(err, "commit to %s", branch)
 }
 
-// StartBranch cannot be expressed on GitLab: the commits API always starts
-// from an existing commit (start_sha, start_branch or the default branch),
-// so it cannot write a root commit. It returns an error saying so.
-func (f *Forge) StartBranch(ctx context.Context, repo forge.Repo, bc forge.BranchCommit) (string, error) {
-	return "", fmt.Errorf("gitlab: cannot start branch %s with a root commit: GitLab's commits API only commits on top of an existing commit", bc.Branch)
-}
-
 // FindPullRequest returns the open merge request from head into base, or
 // ErrNotFound.
 func (f *Forge) FindPullRequest(ctx context.Context, repo forge.Repo, head, base string) (*forge.PullRequest, error) {

@@ -107,11 +107,12 @@ func (f *Forge) signature(ctx context.Context, repo forge.Repo, sha string) (for
 	if err != nil {
 		werr := wrap(err, "signature of %s", short(sha))
 		if isNotFound(werr) {
-			return forge.Signature{Reason: "unsigned"}, nil
+			return forge.Signature{Reason: "unsigned", VerdictOnly: true}, nil
 		}
 		return forge.Signature{}, werr
 	}
-	return forge.Signature{Verified: s.VerificationStatus == "verified", Reason: s.VerificationStatus}, nil
+	// GitLab gives its verdict, never the signature or the signed payload.
+	return forge.Signature{Verified: s.VerificationStatus == "verified", Reason: s.VerificationStatus, VerdictOnly: true}, nil
 }
 
 func convertCommit(c *gl.Commit) forge.Commit {
@@ -442,7 +443,13 @@ func convertStatus(s *gl.CommitStatus) forge.CheckRun {
 	default:
 		run.Status = forge.CheckQueued
 	}
-	if s.StartedAt != nil {
+	// GitLab sets started_at only when a status goes running; created_at
+	// is when gitward first set it, which is what the core reads
+	// StartedAt for (when it first saw the commit).
+	switch {
+	case s.CreatedAt != nil:
+		run.StartedAt = *s.CreatedAt
+	case s.StartedAt != nil:
 		run.StartedAt = *s.StartedAt
 	}
 	if s.FinishedAt != nil {

@@ -3,7 +3,8 @@
 // calls, with responses encoded from client-go's own types. Tests seed
 // projects, users, commits, merge requests, approvals and notes, then read
 // back what the adapter wrote. A request to any other endpoint fails the
-// test. Lists are answered in one page.
+// test. Lists are answered in one page. Projects are also served over Git
+// smart HTTP, through git http-backend (see git.go).
 package gitlabtest
 
 import (
@@ -45,6 +46,7 @@ type Server struct {
 	awards   map[int64][]string // note ID → emoji names
 	self     string             // the token's user, answered by GET /user
 	failures map[string][]int   // "METHOD escaped-path" → statuses to answer next
+	gitRoot  string             // bare repositories, made on the first Git request
 	requests []string
 }
 
@@ -61,6 +63,12 @@ type project struct {
 	issues     map[int64]*issue
 	nextIID    int64
 	nextIssue  int64
+
+	// Git smart HTTP; see git.go.
+	bare         bool              // the bare repository exists
+	real         map[string]bool   // commits imported from a push, by SHA
+	placeholders map[string]string // model-made SHA → placeholder commit
+	standsFor    map[string]string // placeholder commit → model-made SHA
 }
 
 type issue struct {
@@ -147,7 +155,8 @@ func (s *Server) FailNext(method, path string, status int) {
 
 func (s *Server) id() int64 { s.nextID++; return s.nextID }
 
-func now() *time.Time { t := time.Now().UTC().Truncate(time.Second); return &t }
+// now is the current time at the millisecond precision GitLab keeps.
+func now() *time.Time { t := time.Now().UTC().Truncate(time.Millisecond); return &t }
 
 // ProjectOptions seed a project.
 type ProjectOptions struct {
@@ -169,7 +178,7 @@ func (s *Server) AddProject(full string, o ProjectOptions) {
 	p := &project{
 		p: &gl.Project{
 			ID: s.id(), Path: path, Name: path, PathWithNamespace: full, DefaultBranch: o.DefaultBranch,
-			Archived: o.Archived, WebURL: s.http.URL + "/" + full,
+			Archived: o.Archived, WebURL: s.http.URL + "/" + full, HTTPURLToRepo: s.http.URL + "/" + full + ".git",
 			Namespace: &gl.ProjectNamespace{Path: ns[strings.LastIndex(ns, "/")+1:], FullPath: ns, Kind: "group"},
 		},
 		approvals:  gl.ProjectApprovals{ResetApprovalsOnPush: o.ResetApprovalsOnPush},
@@ -181,6 +190,10 @@ func (s *Server) AddProject(full string, o ProjectOptions) {
 		statuses:   map[string][]*gl.CommitStatus{},
 		mrs:        map[int64]*mergeRequest{},
 		issues:     map[int64]*issue{},
+
+		real:         map[string]bool{},
+		placeholders: map[string]string{},
+		standsFor:    map[string]string{},
 	}
 	s.projects[full] = p
 	root := s.commitLocked(p, "", "initial commit", nil)

@@ -2,7 +2,10 @@ package gitlabtest_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/gitward/gitward/forge/gitlab/gitlabtest"
@@ -42,5 +45,39 @@ func TestWrongTokenIsUnauthorised(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("status %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestGitSmartHTTPUsesBasicAuthNotPrivateToken(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not on PATH")
+	}
+	srv := gitlabtest.New(t) // an unexpected request would fail this test
+	srv.AddProject("group/sub/proj", gitlabtest.ProjectOptions{})
+	get := func(user, pass string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL()+"/group/sub/proj.git/info/refs?service=git-receive-pack", nil)
+		if pass != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	for _, pass := range []string{"", "wrong"} {
+		resp := get("oauth2", pass)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("password %q: status %d, want 401", pass, resp.StatusCode)
+		}
+	}
+	resp := get("oauth2", gitlabtest.Token)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// The default branch is advertised, through a placeholder standing for
+	// the model's own commit.
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "refs/heads/main") {
+		t.Fatalf("status %d, body %q", resp.StatusCode, body)
 	}
 }

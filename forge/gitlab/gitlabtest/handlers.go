@@ -33,6 +33,7 @@ func (s *Server) routes() http.Handler {
 	}
 	const api = "/api/v4"
 	h("GET "+api+"/projects", s.listProjects)
+	h("GET "+api+"/projects/{id}", s.getProject)
 	h("GET "+api+"/projects/{id}/approvals", s.projectApprovals)
 	h("GET "+api+"/projects/{id}/merge_requests", s.listMRs)
 	h("POST "+api+"/projects/{id}/merge_requests", s.createMR)
@@ -81,6 +82,10 @@ func (s *Server) routes() http.Handler {
 			message(w, fail, fmt.Sprintf("%d injected by gitlabtest", fail))
 			return
 		}
+		if isGitPath(r.URL.Path) {
+			s.serveGit(w, r) // authenticated with HTTP Basic, not Private-Token
+			return
+		}
 		if r.Header.Get("Private-Token") != Token {
 			message(w, http.StatusUnauthorized, "401 Unauthorized")
 			return
@@ -124,6 +129,10 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, _ *project
 		out = append(out, p.p)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getProject(w http.ResponseWriter, _ *http.Request, p *project) {
+	writeJSON(w, http.StatusOK, p.p)
 }
 
 func (s *Server) projectApprovals(w http.ResponseWriter, _ *http.Request, p *project) {
