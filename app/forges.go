@@ -75,7 +75,7 @@ func newGitLabs(opts Options, cache *snapshot.Cache, m *Metrics) (map[string]*gl
 		if err != nil {
 			return nil, fmt.Errorf("gitlab host %s: %w", host, err)
 		}
-		out[host] = glforge.New(client, glforge.Options{Host: host, Snapshots: cache, Limits: opts.SnapshotLimits})
+		out[host] = glforge.New(client, glforge.Options{Host: host, Snapshots: cache, Limits: opts.SnapshotLimits, Token: h.Token})
 	}
 	return out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/gitward/gitward/app"
 	"github.com/gitward/gitward/capability/changecontrol"
 	"github.com/gitward/gitward/capability/diff"
+	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/gitlab/gitlabtest"
 	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/render"
@@ -56,10 +59,10 @@ type glHarness struct {
 	host string
 }
 
-func newGLHarness(t *testing.T) *glHarness {
+func newGLHarness(t *testing.T, po ...gitlabtest.ProjectOptions) *glHarness {
 	t.Helper()
 	srv := gitlabtest.New(t)
-	srv.AddProject(glProject, gitlabtest.ProjectOptions{})
+	srv.AddProject(glProject, append(po, gitlabtest.ProjectOptions{})[0])
 	for user, level := range map[string]gl.AccessLevelValue{
 		"alice": gl.DeveloperPermissions, "bob": gl.DeveloperPermissions,
 		"carol": gl.MaintainerPermissions, "rita": gl.ReporterPermissions,
@@ -280,5 +283,159 @@ func TestGitLabMergeRequestRenderedDiffAndChangeControl(t *testing.T) {
 		if strings.Contains(n.Body, "gitward:rendered-diff") && !strings.Contains(n.Body, "+  color: teal") {
 			t.Errorf("the rendered diff was not updated for the new head:\n%s", n.Body)
 		}
+	}
+}
+
+// issueNote posts a note on issue iid as user and delivers the real
+// note_issue.json event for it.
+func (h *glHarness) issueNote(iid int64, user, body string) int64 {
+	h.t.Helper()
+	id := h.gl.AddIssueNote(glProject, iid, user, body)
+	desc := h.gl.Issue(glProject, iid).Description
+	h.deliver("Note Hook", h.payload("note_issue.json", func(ev map[string]any) {
+		ev["user"].(map[string]any)["username"] = user
+		oa := ev["object_attributes"].(map[string]any)
+		oa["id"] = id
+		oa["note"] = body
+		oa["action"] = "create"
+		oa["created_at"] = time.Now().UTC().Format("2006-01-02 15:04:05 UTC")
+		is := ev["issue"].(map[string]any)
+		is["iid"] = iid
+		is["description"] = desc
+	}))
+	return id
+}
+
+// ledger reads the audit records on the ledger branch, oldest first.
+func (h *glHarness) ledger() []string {
+	head := h.gl.BranchHead(glProject, "gitward/audit")
+	if head == "" {
+		return nil
+	}
+	latest, ok := h.gl.FileAt(glProject, head, "latest.json")
+	if !ok {
+		h.t.Fatalf("the ledger has no latest.json")
+	}
+	return []string{latest}
+}
+
+// TestGitLabBreakGlassMergeIsAuditedAndReviewed: a responder breaks glass
+// on an unapproved merge request, which passes change control labelled;
+// its merge is written to the audit ledger (a branch started with a root
+// commit pushed over Git HTTP), a post-incident review issue is opened, and
+// /approve there by an eligible person records the retroactive approval
+// and closes the issue.
+func TestGitLabBreakGlassMergeIsAuditedAndReviewed(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	h := newGLHarness(t)
+	iid, head := h.openMR("hotfix", map[string]string{
+		"apps/podinfo/configmap.yaml": strings.Replace(glBase["apps/podinfo/configmap.yaml"], "blue", "red", 1),
+	}, true)
+	if state, _ := h.status(head, "gitward/change-control"); state != "failed" {
+		t.Fatalf("change control before break-glass = %s", state)
+	}
+
+	// Only a responder may break glass.
+	refused := h.note(iid, "carol", "/breakglass the site is down")
+	if got := h.gl.Awards(refused); len(got) != 1 || got[0] != "confused" {
+		t.Errorf("awards on carol's /breakglass = %v", got)
+	}
+	h.note(iid, "bob", "/breakglass the site is down")
+	state, desc := h.status(head, "gitward/change-control")
+	if state != "success" || !strings.Contains(desc, "Break-glass by @bob") {
+		t.Fatalf("change control after bob's /breakglass = %s %q", state, desc)
+	}
+	if labels := h.gl.MergeRequest(glProject, iid).Labels; !slices.Contains(labels, "break-glass") {
+		t.Errorf("merge request labels = %v", labels)
+	}
+
+	// The merge is recorded, with the break-glass, and reviewed later.
+	merge := h.gl.Merge(glProject, iid)
+	h.deliver("Merge Request Hook", h.mergeRequestEvent(iid, "merge", nil))
+	tip := h.gl.BranchHead(glProject, "gitward/audit")
+	if tip == "" {
+		t.Fatal("no audit ledger branch after the merge")
+	}
+	latest := h.ledger()[0]
+	if !strings.Contains(latest, `"seq":1`) {
+		t.Fatalf("latest.json = %s", latest)
+	}
+	glf := h.srv.GitLab(h.host)
+	repo := forge.Repo{Host: h.host, Owner: "platform", Name: "gitops"}
+	if root, err := glf.Commit(t.Context(), repo, tip); err != nil || len(root.Parents) != 0 {
+		t.Fatalf("the ledger's first commit = %+v, %v; it must be a root commit", root, err)
+	}
+	var rec struct {
+		Path string `json:"path"`
+	}
+	if err := json.Unmarshal([]byte(latest), &rec); err != nil {
+		t.Fatal(err)
+	}
+	record, ok := h.gl.FileAt(glProject, tip, rec.Path)
+	if !ok || !strings.Contains(record, `"break_glass"`) || !strings.Contains(record, "the site is down") || !strings.Contains(record, merge) {
+		t.Fatalf("audit record %s = %s", rec.Path, record)
+	}
+	reviews, err := glf.IssuesLabelled(t.Context(), repo, "post-incident")
+	if err != nil || len(reviews) != 1 {
+		t.Fatalf("post-incident issues = %+v, %v", reviews, err)
+	}
+	issue := h.gl.Issue(glProject, int64(reviews[0].Number))
+	if issue.IID == 0 || !strings.Contains(issue.Description, "@bob broke glass") || !strings.Contains(issue.Description, merge) {
+		t.Fatalf("post-incident issue = %+v", issue)
+	}
+
+	// The responder cannot approve their own break-glass; carol can.
+	own := h.issueNote(issue.IID, "bob", "/approve")
+	if got := h.gl.Awards(own); len(got) != 1 || got[0] != "confused" {
+		t.Errorf("awards on bob's retroactive /approve = %v", got)
+	}
+	approved := h.issueNote(issue.IID, "carol", "/approve")
+	if got := h.gl.Awards(approved); len(got) != 1 || got[0] != "thumbsup" {
+		t.Errorf("awards on carol's retroactive /approve = %v", got)
+	}
+	if st := h.gl.Issue(glProject, issue.IID).State; st != "closed" {
+		t.Errorf("post-incident issue is %s, want closed", st)
+	}
+	if latest := h.ledger()[0]; !strings.Contains(latest, `"seq":2`) {
+		t.Errorf("latest.json after the retroactive approval = %s", latest)
+	}
+	if h.gl.BranchHead(glProject, "gitward/audit") == tip {
+		t.Error("the ledger did not move")
+	}
+}
+
+// TestGitLabApprovalsAndSeparationOfDuties: GitLab's own approvals count
+// when the project resets them on push (only then are they known to be for
+// the head), and an approver who wrote a commit of the change does not.
+func TestGitLabApprovalsAndSeparationOfDuties(t *testing.T) {
+	for _, reset := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reset_on_push=%v", reset), func(t *testing.T) {
+			h := newGLHarness(t, gitlabtest.ProjectOptions{ResetApprovalsOnPush: reset})
+			iid, head := h.openMR("scale", map[string]string{
+				"apps/podinfo/configmap.yaml": strings.Replace(glBase["apps/podinfo/configmap.yaml"], "blue", "pink", 1),
+			}, true)
+			// bob wrote a commit of alice's merge request.
+			second := h.gl.Push(glProject, iid, "bob's tweak", map[string]string{"apps/podinfo/extra.txt": "x"})
+			h.gl.SetCommitAuthor(glProject, second, "bob", "bob@example.com")
+			h.gl.Sign(glProject, second, "verified")
+			h.deliver("Merge Request Hook", h.mergeRequestEvent(iid, "update", func(oa map[string]any) { oa["oldrev"] = head }))
+
+			h.gl.Approve(glProject, iid, "bob")
+			h.deliver("Merge Request Hook", h.mergeRequestEvent(iid, "approved", nil))
+			if state, desc := h.status(second, "gitward/change-control"); state != "failed" || !strings.Contains(desc, "0 of 1") {
+				t.Errorf("after the co-author's approval: %s %q", state, desc)
+			}
+			h.gl.Approve(glProject, iid, "carol")
+			h.deliver("Merge Request Hook", h.mergeRequestEvent(iid, "approved", nil))
+			state, desc := h.status(second, "gitward/change-control")
+			if reset && state != "success" {
+				t.Errorf("after carol's approval, approvals reset on push: %s %q", state, desc)
+			}
+			if !reset && (state != "failed" || !strings.Contains(desc, "0 of 1")) {
+				t.Errorf("after carol's approval, approvals not reset on push: %s %q; an approval that may predate the head must not count", state, desc)
+			}
+		})
 	}
 }
