@@ -226,6 +226,16 @@ func TestGitLabMergeRequestRenderedDiffAndChangeControl(t *testing.T) {
 	if state, desc := h.status(head, "gitward/change-control"); state != "failed" || !strings.Contains(desc, "approv") {
 		t.Errorf("gitward/change-control = %s %q, want failed for want of an approval", state, desc)
 	}
+	// A status shows one line: the full report of each check is in the
+	// note, and the status links to the merge request.
+	if !strings.Contains(notes[0].Body, "### ❌ `gitward/change-control`") || !strings.Contains(notes[0].Body, "### ✅ `gitward/diff`") {
+		t.Errorf("the note lacks the check reports:\n%s", notes[0].Body)
+	}
+	for _, st := range h.gl.Statuses(glProject, head) {
+		if want := h.gl.MergeRequest(glProject, iid).WebURL; st.TargetURL != want {
+			t.Errorf("status %s links to %q, want %q", st.Name, st.TargetURL, want)
+		}
+	}
 
 	// The author's /approve and a Reporter's are refused with reasons.
 	self := h.note(iid, "alice", "/approve")
@@ -262,6 +272,9 @@ func TestGitLabMergeRequestRenderedDiffAndChangeControl(t *testing.T) {
 	for _, n := range h.gl.Notes(glProject, iid) {
 		if strings.Contains(n.Body, "gitward:rendered-diff") {
 			sticky++
+			if !strings.Contains(n.Body, "### ✅ `gitward/change-control`") || !strings.Contains(n.Body, "@bob") {
+				t.Errorf("the note's change-control report is not brought up to date:\n%s", n.Body)
+			}
 		}
 	}
 	if sticky != 1 {

@@ -100,4 +100,18 @@ type Forge interface {
 	// Repositories lists every repository gitward can see, for the resync
 	// loop.
 	Repositories(ctx context.Context) ([]Repo, error)
+	// Limits says what the forge can show, so the core fits its reports
+	// to it.
+	Limits() Limits
+}
+
+// Limits is what a forge can show.
+type Limits struct {
+	// CommentChars is the longest comment body, in characters.
+	CommentChars int
+	// CheckText is true when a check shows a long summary and text beside
+	// its verdict (GitHub's check runs). GitLab's commit statuses show one
+	// short line, so there the core writes each check's report into the
+	// sticky comment instead.
+	CheckText bool
 }

@@ -53,9 +53,12 @@ type Evaluation struct {
 	FirstSeen time.Time
 
 	existing map[string]forge.CheckRun
-	comment  []CommentPart
-	shared   map[string]any
-	closers  []func()
+	// reports keeps the completed checks published on a forge whose
+	// checks show no text, for the sticky comment.
+	reports map[string]forge.CheckRun
+	comment []CommentPart
+	shared  map[string]any
+	closers []func()
 }
 
 // Shared returns the value the evaluation keeps under key, making it with
@@ -134,6 +137,11 @@ func (ev *Evaluation) CheckRun(name string) forge.CheckRun {
 	if prev, ok := ev.existing[name]; ok {
 		run.ID = prev.ID
 	}
+	if !ev.Forge.Limits().CheckText {
+		// The check shows one line; its report is in the sticky comment
+		// on the pull request, where the check links.
+		run.DetailsURL = ev.PR.URL
+	}
 	return run
 }
 
@@ -145,6 +153,12 @@ func (ev *Evaluation) Publish(ctx context.Context, run forge.CheckRun) error {
 		return err
 	}
 	ev.existing[run.Name] = out
+	if !ev.Forge.Limits().CheckText && run.Status == forge.CheckCompleted {
+		if ev.reports == nil {
+			ev.reports = map[string]forge.CheckRun{}
+		}
+		ev.reports[run.Name] = run
+	}
 	return nil
 }
 
@@ -156,8 +170,8 @@ type Evaluator struct {
 	StaleAfter time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
-	// CommentLimit is the forge's largest comment, in characters; zero
-	// means GitHub's 65,536.
+	// CommentLimit caps the sticky comment's parts, in characters; zero
+	// means the forge's own limit.
 	CommentLimit int
 	// Retries is how many more times a failing capability is run before
 	// its checks fail with the reason; Backoff is the first wait, doubled
@@ -238,6 +252,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 			if err := ev.Publish(ctx, run); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		if err := e.publishComment(ctx, ev); err != nil && !errors.Is(err, errStaleHead) {
+			errs = append(errs, fmt.Errorf("publish the comment on %s: %w", ref, err))
 		}
 		return errors.Join(errs...)
 	}

@@ -421,3 +421,9 @@ func (f *Forge) UpdatePullRequest(ctx context.Context, ref forge.PRRef, title, b
 	})
 	return wrap(err, "update %s", ref)
 }
+
+// Limits implements forge.Forge: comments up to MaxCommentChars, and check
+// runs that carry their own summary and text.
+func (f *Forge) Limits() forge.Limits {
+	return forge.Limits{CommentChars: MaxCommentChars, CheckText: true}
+}
