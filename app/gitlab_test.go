@@ -431,7 +431,8 @@ func TestGitLabApprovalsAndSeparationOfDuties(t *testing.T) {
 			}, true)
 			// bob wrote a commit of alice's merge request.
 			second := h.gl.Push(glProject, iid, "bob's tweak", map[string]string{"apps/podinfo/extra.txt": "x"})
-			h.gl.SetCommitAuthor(glProject, second, "bob", "bob@example.com")
+			// GitLab links the commit to bob only through his no-reply address.
+			h.gl.SetCommitAuthor(glProject, second, "Robert Tables", "99-bob@users.noreply.gitlab.com")
 			h.gl.Sign(glProject, second, "verified")
 			h.deliver("Merge Request Hook", h.mergeRequestEvent(iid, "update", func(oa map[string]any) { oa["oldrev"] = head }))
 

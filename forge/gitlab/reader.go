@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/gitward/gitward/forge"
@@ -115,12 +116,28 @@ func (f *Forge) signature(ctx context.Context, repo forge.Repo, sha string) (for
 	return forge.Signature{Verified: s.VerificationStatus == "verified", Reason: s.VerificationStatus, VerdictOnly: true}, nil
 }
 
+// noreplyRE matches GitLab's private commit e-mail addresses,
+// "ID-username@users.noreply.HOST".
+var noreplyRE = regexp.MustCompile(`(?i)^[0-9]+-([a-z0-9_.][a-z0-9_.-]*)@users\.noreply\.[a-z0-9.-]+$`)
+
+// noreplyLogin is the username in a GitLab no-reply address, or "". GitLab
+// does not link commit identities to accounts in its API; a no-reply
+// address is the one link it writes into the commit itself. Anyone can
+// write any address into a commit, so this can only name more authors,
+// and more authors can only take approvals away.
+func noreplyLogin(email string) string {
+	if m := noreplyRE.FindStringSubmatch(strings.TrimSpace(email)); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
 func convertCommit(c *gl.Commit) forge.Commit {
 	out := forge.Commit{
 		SHA:       c.ID,
 		Message:   c.Message,
-		Author:    forge.Identity{Name: c.AuthorName, Email: c.AuthorEmail},
-		Committer: forge.Identity{Name: c.CommitterName, Email: c.CommitterEmail},
+		Author:    forge.Identity{Name: c.AuthorName, Email: c.AuthorEmail, Login: noreplyLogin(c.AuthorEmail)},
+		Committer: forge.Identity{Name: c.CommitterName, Email: c.CommitterEmail, Login: noreplyLogin(c.CommitterEmail)},
 		Parents:   append([]string(nil), c.ParentIDs...),
 	}
 	if c.AuthoredDate != nil {
