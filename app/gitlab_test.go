@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -365,8 +366,15 @@ func TestGitLabBreakGlassMergeIsAuditedAndReviewed(t *testing.T) {
 	}
 
 	// The merge is recorded, with the break-glass, and reviewed later.
+	mainBefore := h.gl.BranchHead(glProject, "main")
 	merge := h.gl.Merge(glProject, iid)
 	h.deliver("Merge Request Hook", h.mergeRequestEvent(iid, "merge", nil))
+	// The push of the merge is no unreviewed change: a merged merge
+	// request brought it.
+	h.deliver("Push Hook", h.payload("push.json", func(ev map[string]any) {
+		ev["ref"], ev["before"], ev["after"] = "refs/heads/main", mainBefore, merge
+		ev["user_username"] = "bob"
+	}))
 	tip := h.gl.BranchHead(glProject, "gitward/audit")
 	if tip == "" {
 		t.Fatal("no audit ledger branch after the merge")
@@ -389,6 +397,9 @@ func TestGitLabBreakGlassMergeIsAuditedAndReviewed(t *testing.T) {
 	record, ok := h.gl.FileAt(glProject, tip, rec.Path)
 	if !ok || !strings.Contains(record, `"break_glass"`) || !strings.Contains(record, "the site is down") || !strings.Contains(record, merge) {
 		t.Fatalf("audit record %s = %s", rec.Path, record)
+	}
+	if unreviewed, err := glf.IssuesLabelled(t.Context(), repo, handlers.UnreviewedLabel); err != nil || len(unreviewed) != 0 {
+		t.Errorf("the merge's push was reported as unreviewed: %+v, %v", unreviewed, err)
 	}
 	reviews, err := glf.IssuesLabelled(t.Context(), repo, "post-incident")
 	if err != nil || len(reviews) != 1 {
@@ -451,5 +462,120 @@ func TestGitLabApprovalsAndSeparationOfDuties(t *testing.T) {
 				t.Errorf("after carol's approval, approvals not reset on push: %s %q; an approval that may predate the head must not count", state, desc)
 			}
 		})
+	}
+}
+
+// TestGitLabPushPastReviewIsRecorded: a commit pushed straight to the
+// default branch, which no merged merge request brought, is recorded in
+// the audit ledger as unreviewed and reported in an issue naming the
+// pusher, from the real push.json.
+func TestGitLabPushPastReviewIsRecorded(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	h := newGLHarness(t)
+	h.gl.AddUser("mallory")
+	h.gl.SetMember(glProject, "mallory", gl.MaintainerPermissions)
+	before := h.gl.BranchHead(glProject, "main")
+	after := h.gl.Commit(glProject, "main", "quick fix", map[string]string{
+		"apps/podinfo/configmap.yaml": strings.Replace(glBase["apps/podinfo/configmap.yaml"], "blue", "black", 1),
+	})
+	h.deliver("Push Hook", h.payload("push.json", func(ev map[string]any) {
+		ev["ref"], ev["before"], ev["after"] = "refs/heads/main", before, after
+		ev["checkout_sha"] = after
+		ev["user_username"], ev["user_name"], ev["user_email"] = "mallory", "Mallory", "mallory@example.com"
+	}))
+	tip := h.gl.BranchHead(glProject, "gitward/audit")
+	if tip == "" {
+		t.Fatal("no audit ledger branch after the push")
+	}
+	var latest struct {
+		Path string `json:"path"`
+	}
+	raw, _ := h.gl.FileAt(glProject, tip, "latest.json")
+	if err := json.Unmarshal([]byte(raw), &latest); err != nil {
+		t.Fatal(err)
+	}
+	record, _ := h.gl.FileAt(glProject, tip, latest.Path)
+	if !strings.Contains(record, after) || !strings.Contains(record, "mallory") {
+		t.Fatalf("audit record = %s", record)
+	}
+	glf := h.srv.GitLab(h.host)
+	issues, err := glf.IssuesLabelled(t.Context(), forge.Repo{Host: h.host, Owner: "platform", Name: "gitops"}, handlers.UnreviewedLabel)
+	if err != nil || len(issues) != 1 || !strings.Contains(issues[0].Body, "@mallory") || !strings.Contains(issues[0].Body, after[:7]) {
+		t.Fatalf("unreviewed-change issues = %+v, %v", issues, err)
+	}
+
+	// The same push delivered again is recorded and reported once.
+	h.deliver("Push Hook", h.payload("push.json", func(ev map[string]any) {
+		ev["ref"], ev["before"], ev["after"] = "refs/heads/main", before, after
+		ev["user_username"] = "mallory"
+	}))
+	if again, _ := glf.IssuesLabelled(t.Context(), forge.Repo{Host: h.host, Owner: "platform", Name: "gitops"}, handlers.UnreviewedLabel); len(again) != 1 {
+		t.Errorf("%d issues after a redelivery, want 1", len(again))
+	}
+	if h.gl.BranchHead(glProject, "gitward/audit") != tip {
+		t.Error("a redelivered push was recorded again")
+	}
+}
+
+// TestGitLabPlaintextSecretIsRefusedAndNeverShown: a merge request that
+// commits a plaintext Secret fails change control, and neither the note
+// nor the status carries its value.
+func TestGitLabPlaintextSecretIsRefusedAndNeverShown(t *testing.T) {
+	h := newGLHarness(t)
+	const value = "hunter2-very-secret"
+	encoded := base64.StdEncoding.EncodeToString([]byte(value))
+	iid, head := h.openMR("secret", map[string]string{
+		"apps/podinfo/kustomization.yaml": "resources:\n  - configmap.yaml\n  - secret.yaml\n",
+		"apps/podinfo/secret.yaml":        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: podinfo\ndata:\n  password: " + encoded + "\n",
+	}, true)
+	state, desc := h.status(head, "gitward/change-control")
+	if state != "failed" || !strings.Contains(desc, "plaintext") {
+		t.Fatalf("change control = %s %q, want failed for a plaintext Secret", state, desc)
+	}
+	notes := h.gl.Notes(glProject, iid)
+	if len(notes) != 1 || !strings.Contains(notes[0].Body, "Secret") {
+		t.Fatalf("notes = %+v", notes)
+	}
+	for _, n := range notes {
+		if strings.Contains(n.Body, value) || strings.Contains(n.Body, encoded) {
+			t.Fatalf("a note carries the secret value:\n%s", n.Body)
+		}
+	}
+	for _, st := range h.gl.Statuses(glProject, head) {
+		if strings.Contains(st.Description, value) || strings.Contains(st.Description, encoded) {
+			t.Fatalf("status %s carries the secret value: %q", st.Name, st.Description)
+		}
+	}
+	if strings.Contains(h.logs.String(), value) || strings.Contains(h.logs.String(), encoded) {
+		t.Fatal("the log carries the secret value")
+	}
+}
+
+// TestGitLabResyncEvaluatesMergeRequestsWithoutStatuses: webhooks are
+// hints on GitLab too. A merge request whose open event was lost gets its
+// statuses from the resync loop, and one whose statuses are current is
+// left alone.
+func TestGitLabResyncEvaluatesMergeRequestsWithoutStatuses(t *testing.T) {
+	h := newGLHarness(t)
+	head := h.gl.Commit(glProject, "lost", "change lost", map[string]string{"apps/podinfo/configmap.yaml": strings.Replace(glBase["apps/podinfo/configmap.yaml"], "blue", "gold", 1)})
+	h.gl.Sign(glProject, head, "verified")
+	h.gl.AddMergeRequest(glProject, gitlabtest.MergeRequestOptions{Source: "lost", Title: "lost event", Author: "alice",
+		Diffs: []*gl.MergeRequestDiff{{OldPath: "apps/podinfo/configmap.yaml", NewPath: "apps/podinfo/configmap.yaml"}}})
+	queued, err := h.srv.Resync().RunOnce(t.Context())
+	if err != nil || queued != 1 {
+		t.Fatalf("resync queued %d, %v; want 1", queued, err)
+	}
+	waitFor(t, "the resync's evaluation", func() bool {
+		state, _ := h.status(head, "gitward/change-control")
+		return state == "failed"
+	})
+	if state, _ := h.status(head, "gitward/diff"); state != "success" {
+		t.Errorf("gitward/diff after resync = %q", state)
+	}
+	waitFor(t, "the evaluation to finish", func() bool { return !h.srv.Pool().Pending(h.host + "/" + glProject + "#1@" + head) })
+	if queued, err := h.srv.Resync().RunOnce(zerolog.New(h.logs).WithContext(t.Context())); err != nil || queued != 0 {
+		t.Errorf("second resync queued %d, %v; want 0", queued, err)
 	}
 }

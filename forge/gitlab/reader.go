@@ -476,8 +476,26 @@ func convertStatus(s *gl.CommitStatus) forge.CheckRun {
 }
 
 // OpenPullRequests lists the project's open merge requests.
+//
+// GitLab's list leaves out diff_refs, so the base commit each merge
+// request is compared against is read from the merge request itself: the
+// resync loop compares it with the base its statuses were computed on.
 func (f *Forge) OpenPullRequests(ctx context.Context, repo forge.Repo) ([]forge.PullRequest, error) {
-	return f.listMRs(ctx, repo, &gl.ListProjectMergeRequestsOptions{State: gl.Ptr("opened")})
+	prs, err := f.listMRs(ctx, repo, &gl.ListProjectMergeRequestsOptions{State: gl.Ptr("opened")})
+	if err != nil {
+		return nil, err
+	}
+	for i := range prs {
+		if prs[i].BaseSHA != "" {
+			continue
+		}
+		full, err := f.PullRequest(ctx, prs[i].Ref)
+		if err != nil {
+			return nil, err
+		}
+		prs[i] = *full
+	}
+	return prs, nil
 }
 
 func (f *Forge) listMRs(ctx context.Context, repo forge.Repo, opt *gl.ListProjectMergeRequestsOptions) ([]forge.PullRequest, error) {
