@@ -282,6 +282,25 @@ func TestGitLabMergeRequestRenderedDiffAndChangeControl(t *testing.T) {
 		t.Errorf("%d rendered-diff notes, want 1", sticky)
 	}
 
+	// Editing the approving note takes the approval away: GitLab says a
+	// note was updated but not what it said, so gitward evaluates again,
+	// and a command counts only as first posted.
+	glf := h.srv.GitLab(h.host)
+	mr := forge.Thread{Repo: forge.Repo{Host: h.host, Owner: "platform", Name: "gitops"}, Number: int(iid)}
+	time.Sleep(5 * time.Millisecond) // a later updated_at than created_at
+	if err := glf.EditComment(t.Context(), mr, ok, "LGTM"); err != nil {
+		t.Fatal(err)
+	}
+	h.deliver("Note Hook", h.payload("note_merge_request.json", func(ev map[string]any) {
+		ev["user"].(map[string]any)["username"] = "bob"
+		oa := ev["object_attributes"].(map[string]any)
+		oa["id"], oa["note"], oa["action"] = ok, "LGTM", "update"
+		ev["merge_request"].(map[string]any)["iid"] = iid
+	}))
+	if state, desc := h.status(head, "gitward/change-control"); state != "failed" || !strings.Contains(desc, "0 of 1") {
+		t.Errorf("change control after bob edited his /approve away = %s %q", state, desc)
+	}
+
 	// An unsigned commit pushed on top fails change control again, and
 	// the approval given on the old head does not carry over.
 	next := h.gl.Push(glProject, iid, "unsigned follow-up", map[string]string{
