@@ -425,7 +425,7 @@ func TestGitLabBreakGlassMergeIsAuditedAndReviewed(t *testing.T) {
 		t.Fatalf("post-incident issues = %+v, %v", reviews, err)
 	}
 	issue := h.gl.Issue(glProject, int64(reviews[0].Number))
-	if issue.IID == 0 || !strings.Contains(issue.Description, "@bob broke glass") || !strings.Contains(issue.Description, merge) {
+	if issue.IID == 0 || !strings.Contains(issue.Title, "Post-incident review: !1 ") || !strings.Contains(issue.Description, "@bob broke glass") || !strings.Contains(issue.Description, merge) {
 		t.Fatalf("post-incident issue = %+v", issue)
 	}
 

@@ -114,4 +114,8 @@ type Limits struct {
 	// short line, so there the core writes each check's report into the
 	// sticky comment instead.
 	CheckText bool
+	// PullRequestPrefix writes a pull request's number as a reference in
+	// the forge's Markdown: "#" on GitHub, "!" on GitLab (where "#1" is
+	// an issue).
+	PullRequestPrefix string
 }

@@ -62,7 +62,7 @@ func postIncident(ctx context.Context, f forge.Forge, cfg *config.Repo, pr *forg
 		labels = append(labels, cfg.BreakGlass.Label)
 	}
 	issue, err := f.CreateIssue(ctx, repo, forge.Issue{
-		Title:  fmt.Sprintf("Post-incident review: #%d %s", pr.Ref.Number, pr.Title),
+		Title:  fmt.Sprintf("Post-incident review: %s %s", prRef(f, pr.Ref.Number), pr.Title),
 		Body:   b.String(),
 		Labels: labels,
 	})
@@ -180,7 +180,7 @@ func (h *IssueComment) postIncidentComment(ctx context.Context, f forge.Forge, n
 	if err := f.React(ctx, n.Thread, n.Comment.ID, reactAccepted); err != nil {
 		return true, err
 	}
-	body := fmt.Sprintf("@%s approved #%d retroactively. Recorded in the audit ledger as `%s` (%s); closing this review.", user, prNumber, entry.Path, entry.Hash)
+	body := fmt.Sprintf("@%s approved %s retroactively. Recorded in the audit ledger as `%s` (%s); closing this review.", user, prRef(f, prNumber), entry.Path, entry.Hash)
 	if _, err := f.CreateComment(ctx, n.Thread, body); err != nil {
 		return true, err
 	}
@@ -201,7 +201,7 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref
 	var invalid *InvalidConfigError
 	switch {
 	case errors.As(err, &invalid):
-		return fmt.Sprintf("%s at the base commit of #%d is invalid, so nobody's eligibility can be judged", RepoConfigPath, ref.Number), audit.Record{}, nil, nil
+		return fmt.Sprintf("%s at the base commit of %s is invalid, so nobody's eligibility can be judged", RepoConfigPath, prRef(f, ref.Number)), audit.Record{}, nil, nil
 	case err != nil:
 		return "", audit.Record{}, nil, err
 	}
@@ -209,18 +209,18 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref
 	if done, ok, err := ledger.Lookup(ctx, f, repo, fmt.Sprintf("retro-pr-%d", ref.Number)); err != nil {
 		return "", audit.Record{}, nil, err
 	} else if ok && done.BreakGlass != nil && done.BreakGlass.RetroactiveApproval != nil {
-		return fmt.Sprintf("@%s already approved #%d retroactively", done.BreakGlass.RetroactiveApproval.User, ref.Number), audit.Record{}, nil, nil
+		return fmt.Sprintf("@%s already approved %s retroactively", done.BreakGlass.RetroactiveApproval.User, prRef(f, ref.Number)), audit.Record{}, nil, nil
 	}
 	stored, ok, err := ledger.Lookup(ctx, f, repo, fmt.Sprintf("pr-%d", ref.Number))
 	if err != nil {
 		return "", audit.Record{}, nil, err
 	}
 	if !ok || stored.BreakGlass == nil {
-		return fmt.Sprintf("the audit ledger holds no break-glass merge of #%d to approve", ref.Number), audit.Record{}, nil, nil
+		return fmt.Sprintf("the audit ledger holds no break-glass merge of %s to approve", prRef(f, ref.Number)), audit.Record{}, nil, nil
 	}
 	rec := stored.Record
 	if strings.EqualFold(user, rec.BreakGlass.User) {
-		return fmt.Sprintf("@%s broke glass on #%d; the responder cannot approve their own break-glass", user, ref.Number), rec, cfg, nil
+		return fmt.Sprintf("@%s broke glass on %s; the responder cannot approve their own break-glass", user, prRef(f, ref.Number)), rec, cfg, nil
 	}
 	perm, err := f.Permission(ctx, repo, user)
 	if err != nil {
@@ -274,7 +274,7 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref
 		counted = counted || strings.EqualFold(a.User, user)
 	}
 	if !counted {
-		return fmt.Sprintf("@%s's approval would not count on #%d", user, ref.Number), rec, cfg, nil
+		return fmt.Sprintf("@%s's approval would not count on %s", user, prRef(f, ref.Number)), rec, cfg, nil
 	}
 	for _, r := range restricted {
 		ok := false
@@ -289,6 +289,15 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref
 		}
 	}
 	return "", rec, cfg, nil
+}
+
+// prRef writes pull request number as the forge's Markdown refers to it.
+func prRef(f forge.Forge, number int) string {
+	prefix := f.Limits().PullRequestPrefix
+	if prefix == "" {
+		prefix = "#"
+	}
+	return fmt.Sprintf("%s%d", prefix, number)
 }
 
 // gatherer is the capability that gathers change control's facts.

@@ -425,5 +425,5 @@ func (f *Forge) UpdatePullRequest(ctx context.Context, ref forge.PRRef, title, b
 // Limits implements forge.Forge: comments up to MaxCommentChars, and check
 // runs that carry their own summary and text.
 func (f *Forge) Limits() forge.Limits {
-	return forge.Limits{CommentChars: MaxCommentChars, CheckText: true}
+	return forge.Limits{CommentChars: MaxCommentChars, CheckText: true, PullRequestPrefix: "#"}
 }

@@ -6,5 +6,5 @@ import "github.com/gitward/gitward/forge"
 // statuses that show one line, so the core puts check reports in the
 // sticky note.
 func (f *Forge) Limits() forge.Limits {
-	return forge.Limits{CommentChars: MaxNoteChars, CheckText: false}
+	return forge.Limits{CommentChars: MaxNoteChars, CheckText: false, PullRequestPrefix: "!"}
 }
