@@ -479,6 +479,12 @@ func (s *Server) createCommit(w http.ResponseWriter, r *http.Request, p *project
 	}
 	sha := s.commitLocked(p, parent, deref(opt.CommitMessage), files)
 	p.branches[branch] = sha
+	// Open merge requests from or into the branch follow it, as on GitLab.
+	for _, m := range p.mrs {
+		if m.mr.State == "opened" && (m.mr.SourceBranch == branch || m.mr.TargetBranch == branch) {
+			s.refreshLocked(p, m)
+		}
+	}
 	writeJSON(w, http.StatusCreated, p.commits[sha])
 }
 
