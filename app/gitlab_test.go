@@ -96,6 +96,16 @@ func newGLHarness(t *testing.T, po ...gitlabtest.ProjectOptions) *glHarness {
 		if t.Failed() {
 			t.Logf("gitward's log:\n%s", logs.String())
 		}
+		// Neither the access token nor the webhook secret is ever logged.
+		if l := logs.String(); strings.Contains(l, gitlabtest.Token) || strings.Contains(l, gitlabSecret) {
+			t.Error("the log carries the GitLab token or webhook secret")
+		}
+		// GitLab API calls are counted under their own forge label.
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if !strings.Contains(w.Body.String(), `gitward_forge_api_requests_total{forge="gitlab",method="GET",status="2xx"}`) {
+			t.Error("GitLab API requests are not counted")
+		}
 	})
 	return h
 }
