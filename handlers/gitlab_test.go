@@ -1,0 +1,224 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/forge/github/githubtest"
+	glforge "github.com/gitward/gitward/forge/gitlab"
+	"github.com/gitward/gitward/forge/gitlab/gitlabtest"
+	"github.com/gitward/gitward/handlers"
+)
+
+const glProject = "platform/gitops"
+
+// counter is a capability that counts its evaluations.
+type counter struct{ n int }
+
+func (c *counter) Name() string     { return "counter" }
+func (c *counter) Checks() []string { return []string{"gitward/change-control"} }
+func (c *counter) Evaluate(ctx context.Context, ev *handlers.Evaluation) error {
+	c.n++
+	run := ev.CheckRun("gitward/change-control")
+	run.Status, run.Conclusion, run.Title = forge.CheckCompleted, forge.ConclusionSuccess, "ok"
+	return ev.Publish(ctx, run)
+}
+
+type glFixture struct {
+	srv  *gitlabtest.Server
+	h    *handlers.GitLab
+	cap  *counter
+	host string
+	iid  int64
+}
+
+func newGLFixture(t *testing.T) *glFixture {
+	t.Helper()
+	srv := gitlabtest.New(t)
+	srv.AddProject(glProject, gitlabtest.ProjectOptions{})
+	srv.AddUser("alice")
+	srv.Commit(glProject, "feature", "change", map[string]string{"app/x.yaml": "x: 1\n"})
+	iid := srv.AddMergeRequest(glProject, gitlabtest.MergeRequestOptions{Source: "feature", Title: "change", Author: "alice"})
+	host := strings.TrimPrefix(srv.URL(), "http://")
+	f := glforge.New(srv.Client(), glforge.Options{Host: host})
+	c := &counter{}
+	ev := &handlers.Evaluator{Capabilities: []handlers.Capability{c}, Retries: -1}
+	return &glFixture{
+		srv: srv, cap: c, host: host, iid: iid,
+		h: &handlers.GitLab{
+			Forges:    map[string]forge.Forge{host: f},
+			Evaluator: ev,
+			Merged:    &handlers.Merged{PullRequest: handlers.PullRequest{Evaluator: ev}},
+			Push:      &handlers.Push{},
+			Comments:  &handlers.IssueComment{Evaluator: ev},
+		},
+	}
+}
+
+// payload reads a real GitLab webhook example, points it at the fixture's
+// project and applies edit.
+func (fx *glFixture) payload(t *testing.T, name string, edit func(map[string]any)) []byte {
+	t.Helper()
+	root, err := githubtest.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "testdata/gitlab/webhooks/gitlab-org-api-client-go", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	p := ev["project"].(map[string]any)
+	p["path_with_namespace"], p["web_url"], p["default_branch"] = glProject, fx.srv.URL()+"/"+glProject, "main"
+	if edit != nil {
+		edit(ev)
+	}
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestGitLabMergeRequestActionsThatChangeAVerdictAreEvaluated(t *testing.T) {
+	tests := []struct {
+		action   string
+		oldrev   string
+		changes  map[string]any
+		evaluate bool
+	}{
+		{action: "open", evaluate: true},
+		{action: "reopen", evaluate: true},
+		{action: "approved", evaluate: true},
+		{action: "unapproved", evaluate: true},
+		{action: "update", oldrev: "6ef047571374c96a2bf13c361efd1fb008b0063e", evaluate: true},
+		{action: "update", changes: map[string]any{"target_branch": map[string]any{"previous": "main", "current": "release"}}, evaluate: true},
+		{action: "update", changes: map[string]any{"draft": map[string]any{"previous": true, "current": false}}, evaluate: true},
+		{action: "update", changes: map[string]any{"draft": map[string]any{"previous": false, "current": true}}},
+		{action: "update", changes: map[string]any{"title": map[string]any{"previous": "a", "current": "b"}}},
+		{action: "close"},
+		{action: "something-new"},
+	}
+	for _, tc := range tests {
+		name := tc.action
+		if tc.oldrev != "" {
+			name += " with new commits"
+		}
+		for k := range tc.changes {
+			name += " of " + k
+		}
+		t.Run(name, func(t *testing.T) {
+			fx := newGLFixture(t)
+			body := fx.payload(t, "merge_request.json", func(ev map[string]any) {
+				oa := ev["object_attributes"].(map[string]any)
+				oa["iid"], oa["action"] = fx.iid, tc.action
+				delete(oa, "oldrev")
+				if tc.oldrev != "" {
+					oa["oldrev"] = tc.oldrev
+				}
+				ev["changes"] = tc.changes
+			})
+			if err := fx.h.Handle(t.Context(), handlers.GitLabMergeRequest, body); err != nil {
+				t.Fatal(err)
+			}
+			if got := fx.cap.n > 0; got != tc.evaluate {
+				t.Errorf("evaluated = %v, want %v", got, tc.evaluate)
+			}
+		})
+	}
+}
+
+// TestGitLabOwnAndForeignNotesDoNotAct: gitward's own notes (found through
+// the token's user) and notes on commits and snippets never act.
+func TestGitLabOwnAndForeignNotesDoNotAct(t *testing.T) {
+	fx := newGLFixture(t)
+	own := fx.srv.AddNote(glProject, fx.iid, "gitward-bot", "/approve", false)
+	body := fx.payload(t, "note_merge_request.json", func(ev map[string]any) {
+		ev["user"].(map[string]any)["username"] = "gitward-bot"
+		oa := ev["object_attributes"].(map[string]any)
+		oa["id"], oa["note"] = own, "/approve"
+		ev["merge_request"].(map[string]any)["iid"] = fx.iid
+	})
+	if err := fx.h.Handle(t.Context(), handlers.GitLabNote, body); err != nil {
+		t.Fatal(err)
+	}
+	if fx.cap.n != 0 || len(fx.srv.Awards(own)) != 0 {
+		t.Errorf("gitward's own note acted: %d evaluations, awards %v", fx.cap.n, fx.srv.Awards(own))
+	}
+	for _, name := range []string{"note_commit.json", "note_snippet.json"} {
+		if err := fx.h.Handle(t.Context(), handlers.GitLabNote, fx.payload(t, name, nil)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if fx.cap.n != 0 {
+		t.Errorf("notes on a commit or snippet evaluated something: %d", fx.cap.n)
+	}
+	// A person's command on the merge request does act.
+	mine := fx.srv.AddNote(glProject, fx.iid, "alice", "/recheck", false)
+	body = fx.payload(t, "note_merge_request.json", func(ev map[string]any) {
+		ev["user"].(map[string]any)["username"] = "alice"
+		oa := ev["object_attributes"].(map[string]any)
+		oa["id"], oa["note"] = mine, "/recheck"
+		ev["merge_request"].(map[string]any)["iid"] = fx.iid
+	})
+	if err := fx.h.Handle(t.Context(), handlers.GitLabNote, body); err != nil {
+		t.Fatal(err)
+	}
+	if fx.cap.n != 1 {
+		t.Errorf("/recheck by a person: %d evaluations, want 1", fx.cap.n)
+	}
+}
+
+// TestGitLabBadPayloadsSayWhatIsWrong: every malformed delivery is an
+// error naming what is missing, and nothing is evaluated.
+func TestGitLabBadPayloadsSayWhatIsWrong(t *testing.T) {
+	fx := newGLFixture(t)
+	tests := []struct {
+		name, event string
+		body        []byte
+		want        string
+	}{
+		{"not JSON", handlers.GitLabMergeRequest, []byte("{"), "decode Merge Request Hook payload"},
+		{"no project", handlers.GitLabMergeRequest, []byte(`{"object_kind":"merge_request"}`), "has no project.path_with_namespace"},
+		{"another host", handlers.GitLabMergeRequest, fx.payload(t, "merge_request.json", func(ev map[string]any) {
+			ev["project"].(map[string]any)["web_url"] = "https://gitlab.elsewhere.example/platform/gitops"
+		}), "gitlab.elsewhere.example, which is not a configured GitLab host"},
+		{"web URL not a URL", handlers.GitLabPush, fx.payload(t, "push.json", func(ev map[string]any) {
+			ev["project"].(map[string]any)["web_url"] = "::"
+		}), `project.web_url "::" is not a URL`},
+		{"project without namespace", handlers.GitLabPush, fx.payload(t, "push.json", func(ev map[string]any) {
+			ev["project"].(map[string]any)["path_with_namespace"] = "gitops"
+		}), `"gitops" is not namespace/project`},
+		{"merge request without iid", handlers.GitLabMergeRequest, fx.payload(t, "merge_request.json", func(ev map[string]any) {
+			delete(ev["object_attributes"].(map[string]any), "iid")
+		}), "has no object_attributes.iid"},
+		{"note without merge request", handlers.GitLabNote, fx.payload(t, "note_merge_request.json", func(ev map[string]any) {
+			delete(ev, "merge_request")
+		}), "has no merge_request.iid"},
+		{"note on an issue without issue", handlers.GitLabNote, fx.payload(t, "note_issue.json", func(ev map[string]any) {
+			delete(ev, "issue")
+		}), "has no issue.iid"},
+		{"note without author", handlers.GitLabNote, fx.payload(t, "note_merge_request.json", func(ev map[string]any) {
+			delete(ev, "user")
+		}), "has no object_attributes.id or user"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := fx.h.Handle(t.Context(), tc.event, tc.body)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	if fx.cap.n != 0 {
+		t.Errorf("%d evaluations from bad payloads", fx.cap.n)
+	}
+}
