@@ -16,6 +16,7 @@ import (
 	"github.com/gitward/gitward/capability/changecontrol"
 	"github.com/gitward/gitward/capability/diff"
 	"github.com/gitward/gitward/forge"
+	glforge "github.com/gitward/gitward/forge/gitlab"
 	"github.com/gitward/gitward/forge/gitlab/gitlabtest"
 	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/render"
@@ -606,5 +607,31 @@ func TestGitLabResyncEvaluatesMergeRequestsWithoutStatuses(t *testing.T) {
 	waitFor(t, "the evaluation to finish", func() bool { return !h.srv.Pool().Pending(h.host + "/" + glProject + "#1@" + head) })
 	if queued, err := h.srv.Resync().RunOnce(zerolog.New(h.logs).WithContext(t.Context())); err != nil || queued != 0 {
 		t.Errorf("second resync queued %d, %v; want 0", queued, err)
+	}
+}
+
+// TestGitLabNoteHoldsWhatAGitHubCommentCannot: the sticky note is split
+// under GitLab's limit (1,000,000 characters), not GitHub's 65,536: a
+// rendered diff of about 100,000 characters is one note.
+func TestGitLabNoteHoldsWhatAGitHubCommentCannot(t *testing.T) {
+	h := newGLHarness(t)
+	var big strings.Builder
+	big.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: podinfo\ndata:\n")
+	for i := 0; i < 2500; i++ {
+		fmt.Fprintf(&big, "  key-%04d: value-%04d-0123456789abcdef\n", i, i)
+	}
+	iid, _ := h.openMR("big", map[string]string{
+		"apps/podinfo/kustomization.yaml": "resources:\n  - configmap.yaml\n  - big.yaml\n",
+		"apps/podinfo/big.yaml":           big.String(),
+	}, true)
+	notes := h.gl.Notes(glProject, iid)
+	if len(notes) != 1 {
+		t.Fatalf("%d notes, want 1", len(notes))
+	}
+	if n := len([]rune(notes[0].Body)); n <= 65536 || n > glforge.MaxNoteChars {
+		t.Fatalf("the note has %d characters; want more than GitHub's 65,536 and at most GitLab's %d", n, glforge.MaxNoteChars)
+	}
+	if !strings.Contains(notes[0].Body, "key-2499: value-2499") {
+		t.Error("the note does not hold the whole diff")
 	}
 }
