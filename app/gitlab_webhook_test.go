@@ -44,7 +44,7 @@ func intake(t *testing.T, secret []byte, maxBody int64, m *app.Metrics, h app.Gi
 }
 
 // gitlabPayload reads a real GitLab webhook example from testdata.
-func gitlabPayload(t *testing.T, set, name string) []byte {
+func gitlabPayload(t testing.TB, set, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "gitlab", "webhooks", set, name))
 	if err != nil {
