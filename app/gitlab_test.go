@@ -15,13 +15,22 @@ import (
 	"github.com/gitward/gitward/app"
 	"github.com/gitward/gitward/capability/changecontrol"
 	"github.com/gitward/gitward/capability/diff"
+	"github.com/gitward/gitward/capability/drift"
+	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
 	glforge "github.com/gitward/gitward/forge/gitlab"
 	"github.com/gitward/gitward/forge/gitlab/gitlabtest"
 	"github.com/gitward/gitward/handlers"
+	"github.com/gitward/gitward/internal/livetest"
+	"github.com/gitward/gitward/live"
 	"github.com/gitward/gitward/render"
 	"github.com/rs/zerolog"
 	gl "gitlab.com/gitlab-org/api/client-go"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 )
 
 // The GitLab scenarios run gitward end to end against the GitLab double:
@@ -63,8 +72,15 @@ type glHarness struct {
 
 func newGLHarness(t *testing.T, po ...gitlabtest.ProjectOptions) *glHarness {
 	t.Helper()
+	return newGLHarnessWith(t, append(po, gitlabtest.ProjectOptions{})[0], glBase, nil)
+}
+
+// newGLHarnessWith seeds base on the default branch and runs extra
+// capabilities after the rendered diff and change control.
+func newGLHarnessWith(t *testing.T, po gitlabtest.ProjectOptions, baseFiles map[string]string, extra func(*diff.Engine) []handlers.Capability) *glHarness {
+	t.Helper()
 	srv := gitlabtest.New(t)
-	srv.AddProject(glProject, append(po, gitlabtest.ProjectOptions{})[0])
+	srv.AddProject(glProject, po)
 	for user, level := range map[string]gl.AccessLevelValue{
 		"alice": gl.DeveloperPermissions, "bob": gl.DeveloperPermissions,
 		"carol": gl.MaintainerPermissions, "rita": gl.ReporterPermissions,
@@ -72,11 +88,15 @@ func newGLHarness(t *testing.T, po ...gitlabtest.ProjectOptions) *glHarness {
 		srv.AddUser(user)
 		srv.SetMember(glProject, user, level)
 	}
-	base := srv.Commit(glProject, "main", "base", glBase)
+	base := srv.Commit(glProject, "main", "base", baseFiles)
 	srv.Sign(glProject, base, "verified")
 
 	logs := &syncBuffer{}
 	engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{CacheSize: 64 << 20})}
+	caps := []handlers.Capability{diff.New(engine), changecontrol.New(engine)}
+	if extra != nil {
+		caps = append(caps, extra(engine)...)
+	}
 	s, err := app.New(app.Options{
 		Address:             "127.0.0.1:0",
 		ShutdownGrace:       5 * time.Second,
@@ -86,7 +106,7 @@ func newGLHarness(t *testing.T, po ...gitlabtest.ProjectOptions) *glHarness {
 		QueueSize:           10,
 		SnapshotDir:         t.TempDir(),
 		SnapshotMaxBytes:    1 << 30,
-		Capabilities:        []handlers.Capability{diff.New(engine), changecontrol.New(engine)},
+		Capabilities:        caps,
 		Logger:              zerolog.New(logs).Level(zerolog.DebugLevel),
 	})
 	if err != nil {
@@ -633,5 +653,62 @@ func TestGitLabNoteHoldsWhatAGitHubCommentCannot(t *testing.T) {
 	}
 	if !strings.Contains(notes[0].Body, "key-2499: value-2499") {
 		t.Error("the note does not hold the whole diff")
+	}
+}
+
+// TestGitLabDriftStatusAgainstARealAPIServer: with a cluster named in the
+// policy, a merge request gets the gitward/drift status, and the note says
+// what merging changes in the live cluster (server-side dry-run against a
+// real kube-apiserver) and who changed it out of band.
+func TestGitLabDriftStatusAgainstARealAPIServer(t *testing.T) {
+	cfg := livetest.Config(t)
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ns = "gitlab-drift"
+	configMap := func(color string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo\n  namespace: " + ns + "\ndata:\n  color: " + color + "\n"
+	}
+	base := map[string]string{
+		".gitward.yaml":                   glPolicy + "clusters:\n  - name: test\n    paths: [\"apps/**\"]\ndrift:\n  mode: enforce\n",
+		"apps/podinfo/kustomization.yaml": "resources:\n  - configmap.yaml\n",
+		"apps/podinfo/configmap.yaml":     configMap("blue"),
+	}
+	ctx := t.Context()
+	nsObj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
+	if _, err := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).Create(ctx, nsObj, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cms := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}).Namespace(ns)
+	objs, err := live.Decode([]byte(configMap("blue")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cms.Create(ctx, objs[0], metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"}); err != nil {
+		t.Fatal(err)
+	}
+	// Someone changes the live object by hand.
+	if _, err := cms.Patch(ctx, "podinfo", types.MergePatchType, []byte(`{"data":{"color":"purple"}}`), metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+
+	h := newGLHarnessWith(t, gitlabtest.ProjectOptions{}, base, func(engine *diff.Engine) []handlers.Capability {
+		return []handlers.Capability{drift.New(engine, &drift.Connector{Config: []config.Cluster{{Name: "test", Kubeconfig: livetest.Kubeconfig(t), Timeout: config.Duration(20 * time.Second)}}})}
+	})
+	iid, head := h.openMR("green", map[string]string{"apps/podinfo/configmap.yaml": configMap("green")}, true)
+	state, desc := h.status(head, "gitward/drift")
+	if state != "failed" {
+		t.Fatalf("gitward/drift = %s %q; want failed: the live object drifted and the policy enforces", state, desc)
+	}
+	notes := h.gl.Notes(glProject, iid)
+	if len(notes) != 1 {
+		t.Fatalf("%d notes, want 1", len(notes))
+	}
+	body := notes[0].Body
+	for _, want := range []string{"kubectl-edit", "purple", "green", "`gitward/drift`"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the note does not mention %q:\n%s", want, body)
+		}
 	}
 }
