@@ -106,6 +106,10 @@ type PullRequest struct {
 	Merged bool
 	// MergeSHA is the merge commit once Merged is true.
 	MergeSHA string
+	// MergedBy and MergedAt say who merged it and when, once Merged is
+	// true and the forge says.
+	MergedBy User
+	MergedAt time.Time
 	BaseRef  string
 	BaseSHA  string
 	HeadRef  string
@@ -202,6 +206,10 @@ type Comment struct {
 	URL       string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Edited is true when the body was changed after it was posted. It is
+	// the adapter's to say: on GitLab, an award emoji or a resolved thread
+	// moves UpdatedAt without an edit.
+	Edited bool
 }
 
 // FileStatus says how a pull request changed a file.

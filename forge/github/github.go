@@ -217,6 +217,10 @@ func convertPR(repo forge.Repo, pr *gh.PullRequest) forge.PullRequest {
 	}
 	if out.Merged {
 		out.MergeSHA = pr.GetMergeCommitSHA()
+		out.MergedAt = pr.GetMergedAt().Time
+		if u := pr.GetMergedBy(); u != nil {
+			out.MergedBy = forge.User{Login: u.GetLogin(), ID: u.GetID(), Bot: u.GetType() == "Bot"}
+		}
 	}
 	for _, l := range pr.Labels {
 		out.Labels = append(out.Labels, l.GetName())

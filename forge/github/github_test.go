@@ -240,7 +240,7 @@ func TestPullRequest(t *testing.T) {
 			},
 			want: forge.PullRequest{
 				Title: "Merged", URL: "https://github.com/acme/gitops/pull/7", Author: forge.User{Login: "alice"},
-				State: forge.PRClosed, Merged: true, MergeSHA: sha(99),
+				State: forge.PRClosed, Merged: true, MergeSHA: sha(99), MergedAt: updated,
 				BaseRef: "main", BaseSHA: baseSHA, HeadRef: "done", HeadSHA: headSHA, HeadRepo: "acme/gitops",
 				CreatedAt: created, UpdatedAt: updated,
 			},

@@ -26,8 +26,12 @@ func (f *Forge) PullRequest(ctx context.Context, ref forge.PRRef) (*forge.PullRe
 // "opened" is forge.PROpen; "closed", "merged" and "locked" are closed.
 func ConvertMergeRequest(repo forge.Repo, mr *gl.MergeRequest) forge.PullRequest {
 	pr := convertBasic(repo, &mr.BasicMergeRequest)
-	if mr.DiffRefs.BaseSha != "" {
-		pr.BaseSHA = mr.DiffRefs.BaseSha
+	// start_sha is the target branch's head the diff was computed from;
+	// base_sha is only the merge base, which can be far older. The policy
+	// is read at BaseSHA, so it must be the target's head: a merge request
+	// branched long ago is held to today's rules.
+	if mr.DiffRefs.StartSha != "" {
+		pr.BaseSHA = mr.DiffRefs.StartSha
 	}
 	if mr.DiffRefs.HeadSha != "" {
 		pr.HeadSHA = mr.DiffRefs.HeadSha
@@ -56,6 +60,12 @@ func convertBasic(repo forge.Repo, mr *gl.BasicMergeRequest) forge.PullRequest {
 		pr.MergeSHA = mr.MergeCommitSHA
 		if pr.MergeSHA == "" {
 			pr.MergeSHA = mr.SquashCommitSHA
+		}
+		if mr.MergedBy != nil {
+			pr.MergedBy = forge.User{Login: mr.MergedBy.Username, ID: mr.MergedBy.ID}
+		}
+		if mr.MergedAt != nil {
+			pr.MergedAt = *mr.MergedAt
 		}
 	}
 	if mr.Author != nil {

@@ -380,7 +380,12 @@ func (s *Server) refreshLocked(p *project, m *mergeRequest) {
 	}
 	var commits []string
 	head := p.branches[mr.SourceBranch]
-	for c := head; c != "" && !onTarget[c]; {
+	mergeBase := ""
+	for c := head; c != ""; {
+		if onTarget[c] {
+			mergeBase = c
+			break
+		}
 		commits = append([]string{c}, commits...)
 		if ps := p.commits[c].ParentIDs; len(ps) > 0 {
 			c = ps[0]
@@ -390,8 +395,10 @@ func (s *Server) refreshLocked(p *project, m *mergeRequest) {
 	}
 	m.commits = commits
 	mr.SHA = head
+	// GitLab's base_sha is the merge base (where the source branch left
+	// the target), start_sha the target's head.
 	mr.DiffRefs.HeadSha = head
-	mr.DiffRefs.BaseSha = base
+	mr.DiffRefs.BaseSha = mergeBase
 	mr.DiffRefs.StartSha = base
 }
 
