@@ -114,7 +114,7 @@ func (c *Capability) Gather(ctx context.Context, ev *handlers.Evaluation) (polic
 		if cm.User.Bot {
 			continue
 		}
-		edited := cm.UpdatedAt.After(cm.CreatedAt)
+		edited := cm.Edited
 		for _, cmd := range commands.Parse(cm.Body, commands.OnPullRequest) {
 			if cmd.Err != nil {
 				continue

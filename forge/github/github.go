@@ -356,6 +356,9 @@ func convertComment(cm *gh.IssueComment) forge.Comment {
 		URL:       cm.GetHTMLURL(),
 		CreatedAt: cm.GetCreatedAt().Time,
 		UpdatedAt: cm.GetUpdatedAt().Time,
+		// GitHub moves updated_at only when the body changes; reactions
+		// do not touch it.
+		Edited: cm.GetUpdatedAt().After(cm.GetCreatedAt().Time),
 	}
 }
 

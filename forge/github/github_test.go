@@ -539,7 +539,7 @@ func TestComments(t *testing.T) {
 		}
 		want := []forge.Comment{
 			{ID: id1, User: forge.User{Login: "carol", ID: srv.UserID("carol")}, Body: "/breakglass INC-42",
-				URL: fmt.Sprintf("https://github.com/acme/gitops/pull/7#issuecomment-%d", id1), CreatedAt: when, UpdatedAt: when.Add(time.Minute)},
+				URL: fmt.Sprintf("https://github.com/acme/gitops/pull/7#issuecomment-%d", id1), CreatedAt: when, UpdatedAt: when.Add(time.Minute), Edited: true},
 			{ID: id2, User: forge.User{Login: "gitward[bot]", ID: srv.UserID("gitward[bot]"), Bot: true}, Body: "## gitward",
 				URL: fmt.Sprintf("https://github.com/acme/gitops/pull/7#issuecomment-%d", id2), CreatedAt: when.Add(time.Hour), UpdatedAt: when.Add(time.Hour)},
 		}

@@ -269,6 +269,7 @@ func convertNote(n *gl.Note) forge.Comment {
 	if n.UpdatedAt != nil {
 		c.UpdatedAt = *n.UpdatedAt
 	}
+	c.Edited = c.UpdatedAt.After(c.CreatedAt)
 	return c
 }
 
