@@ -270,11 +270,11 @@ func TestGitLabMergeRequestRenderedDiffAndChangeControl(t *testing.T) {
 	}
 
 	// The author's /approve and a Reporter's are refused with reasons.
-	self := h.note(iid, "alice", "/approve")
+	self := h.note(iid, "alice", "/gitward approve")
 	if got := h.gl.Awards(self); len(got) != 1 || got[0] != "confused" {
 		t.Errorf("awards on the author's /approve = %v", got)
 	}
-	low := h.note(iid, "rita", "/approve")
+	low := h.note(iid, "rita", "/gitward approve")
 	if got := h.gl.Awards(low); len(got) != 1 || got[0] != "confused" {
 		t.Errorf("awards on the Reporter's /approve = %v", got)
 	}
@@ -292,7 +292,7 @@ func TestGitLabMergeRequestRenderedDiffAndChangeControl(t *testing.T) {
 	}
 
 	// A Developer who did not write the change approves: it passes.
-	ok := h.note(iid, "bob", "/approve")
+	ok := h.note(iid, "bob", "/gitward approve")
 	if got := h.gl.Awards(ok); len(got) != 1 || got[0] != "thumbsup" {
 		t.Errorf("awards on bob's /approve = %v", got)
 	}

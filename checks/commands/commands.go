@@ -65,6 +65,9 @@ type Command struct {
 	Err error
 }
 
+// aliased are the commands that can also be written "/gitward <name>".
+var aliased = map[Name]bool{Approve: true, Unapprove: true, Recheck: true, BreakGlass: true}
+
 // HelpText lists the commands, in Markdown, for /gitward help and for
 // replies to commands gitward does not know.
 const HelpText = "gitward reads these commands at the start of a line of a comment:\n\n" +
@@ -77,6 +80,8 @@ const HelpText = "gitward reads these commands at the start of a line of a comme
 	"| `/breakglass <reason>` | on a pull request: let it merge without change control, in an emergency (break-glass responders only) |\n" +
 	"| `/breakglass <cluster-or-app> <reason> [for 2h]` | on an incident issue: expect manual changes there for a while; `/breakglass end` ends it early |\n" +
 	"| `/gitward help` | show this list |\n\n" +
+	"Each command can also be written `/gitward approve`, `/gitward unapprove`, `/gitward recheck`, `/gitward breakglass ...`: " +
+	"on GitLab, `/approve` and `/unapprove` are GitLab's own quick actions (a GitLab approval), so write `/gitward approve` there. " +
 	"Commands in code blocks and quotes are ignored."
 
 // shaRE is an abbreviated or full commit SHA.
@@ -97,6 +102,15 @@ func Parse(body string, where Place) []Command {
 		}
 		word, args := cutWord(line)
 		c := Command{Line: i + 1, Text: line}
+		if Name(word) == Gitward {
+			// "/gitward approve" is "/approve", and so on: GitLab takes
+			// /approve and /unapprove for its own quick actions and never
+			// shows gitward the comment, so the long form is how gitward's
+			// commands are written there.
+			if sub, rest := cutWord(args); aliased[Name("/"+sub)] {
+				word, args = "/"+sub, rest
+			}
+		}
 		switch Name(word) {
 		case Approve:
 			c.Name = Approve
