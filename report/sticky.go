@@ -63,6 +63,8 @@ func (s Sticky) Publish(ctx context.Context, pub forge.Publisher, t forge.Thread
 	parts, extra := s.Parts(existing)
 	var errs []error
 	for i, body := range bodies {
+		// The forge stores the body as the adapter sent it.
+		body = forge.Inert(body)
 		if c, ok := parts[i+1]; ok {
 			if c.Body != body {
 				if err := pub.EditComment(ctx, t, c.ID, body); err != nil {

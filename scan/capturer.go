@@ -334,7 +334,7 @@ func (c *Capturer) publish(ctx context.Context, repo forge.Repo, head string, ch
 		}
 		return Opened, created.Ref.Number, nil
 	}
-	if pr.Title != title || pr.Body != body {
+	if pr.Title != title || pr.Body != forge.Inert(body) {
 		if err := c.Forge.UpdatePullRequest(ctx, pr.Ref, title, body); err != nil {
 			return Failed, pr.Ref.Number, err
 		}

@@ -170,6 +170,7 @@ func fitText(s string, max int) string {
 // CreateComment posts a comment on an issue or pull request. Bodies over
 // GitHub's limit are refused here: callers split them.
 func (f *Forge) CreateComment(ctx context.Context, t forge.Thread, body string) (forge.Comment, error) {
+	body = forge.Inert(body)
 	repo, number := t.Repo, t.Number
 	if n := utf8.RuneCountInString(body); n > MaxCommentChars {
 		return forge.Comment{}, fmt.Errorf("github: comment on #%d has %d characters, over GitHub's limit of %d", number, n, MaxCommentChars)
@@ -188,6 +189,7 @@ func (f *Forge) CreateComment(ctx context.Context, t forge.Thread, body string) 
 // EditComment replaces a comment's body. GitHub addresses comments by
 // repository and ID alone.
 func (f *Forge) EditComment(ctx context.Context, t forge.Thread, id int64, body string) error {
+	body = forge.Inert(body)
 	repo := t.Repo
 	if n := utf8.RuneCountInString(body); n > MaxCommentChars {
 		return fmt.Errorf("github: comment %d would have %d characters, over GitHub's limit of %d", id, n, MaxCommentChars)
@@ -247,7 +249,7 @@ func (f *Forge) CreateIssue(ctx context.Context, repo forge.Repo, issue forge.Is
 	if err != nil {
 		return forge.Issue{}, err
 	}
-	req := &gh.IssueRequest{Title: gh.String(issue.Title), Body: gh.String(fitText(issue.Body, MaxCommentChars))}
+	req := &gh.IssueRequest{Title: gh.String(issue.Title), Body: gh.String(fitText(forge.Inert(issue.Body), MaxCommentChars))}
 	if len(issue.Labels) > 0 {
 		labels := append([]string(nil), issue.Labels...)
 		req.Labels = &labels
@@ -395,7 +397,7 @@ func (f *Forge) CreatePullRequest(ctx context.Context, repo forge.Repo, npr forg
 		Title: gh.String(npr.Title),
 		Head:  gh.String(npr.Head),
 		Base:  gh.String(npr.Base),
-		Body:  gh.String(fitText(npr.Body, MaxCommentChars)),
+		Body:  gh.String(fitText(forge.Inert(npr.Body), MaxCommentChars)),
 	})
 	if err != nil {
 		return nil, wrap(err, "open pull request from %s", npr.Head)
@@ -417,7 +419,7 @@ func (f *Forge) UpdatePullRequest(ctx context.Context, ref forge.PRRef, title, b
 	}
 	_, _, err = c.PullRequests.Edit(ctx, ref.Repo.Owner, ref.Repo.Name, ref.Number, &gh.PullRequest{
 		Title: gh.String(title),
-		Body:  gh.String(fitText(body, MaxCommentChars)),
+		Body:  gh.String(fitText(forge.Inert(body), MaxCommentChars)),
 	})
 	return wrap(err, "update %s", ref)
 }

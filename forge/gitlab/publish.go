@@ -116,8 +116,11 @@ func (f *Forge) PublishCheck(ctx context.Context, repo forge.Repo, run forge.Che
 	return out, nil
 }
 
-// CreateComment posts a note on a merge request or issue.
+// CreateComment posts a note on a merge request or issue. Like every body
+// this adapter sends, it goes through forge.Inert first: GitLab would run a
+// line such as "/merge" as a quick action by gitward's token.
 func (f *Forge) CreateComment(ctx context.Context, t forge.Thread, body string) (forge.Comment, error) {
+	body = forge.Inert(body)
 	if n := utf8.RuneCountInString(body); n > MaxNoteChars {
 		return forge.Comment{}, fmt.Errorf("gitlab: note of %d characters is over GitLab's %d", n, MaxNoteChars)
 	}
@@ -138,6 +141,7 @@ func (f *Forge) CreateComment(ctx context.Context, t forge.Thread, body string) 
 
 // EditComment replaces a note's body.
 func (f *Forge) EditComment(ctx context.Context, t forge.Thread, id int64, body string) error {
+	body = forge.Inert(body)
 	if n := utf8.RuneCountInString(body); n > MaxNoteChars {
 		return fmt.Errorf("gitlab: note of %d characters is over GitLab's %d", n, MaxNoteChars)
 	}
@@ -244,7 +248,7 @@ func threadName(t forge.Thread) string {
 
 // CreateIssue opens an issue.
 func (f *Forge) CreateIssue(ctx context.Context, repo forge.Repo, issue forge.Issue) (forge.Issue, error) {
-	opt := &gl.CreateIssueOptions{Title: gl.Ptr(issue.Title), Description: gl.Ptr(issue.Body)}
+	opt := &gl.CreateIssueOptions{Title: gl.Ptr(issue.Title), Description: gl.Ptr(forge.Inert(issue.Body))}
 	if len(issue.Labels) > 0 {
 		l := gl.LabelOptions(issue.Labels)
 		opt.Labels = &l
@@ -371,7 +375,7 @@ func (f *Forge) FindPullRequest(ctx context.Context, repo forge.Repo, head, base
 // CreatePullRequest opens a merge request.
 func (f *Forge) CreatePullRequest(ctx context.Context, repo forge.Repo, npr forge.NewPullRequest) (*forge.PullRequest, error) {
 	opt := &gl.CreateMergeRequestOptions{
-		Title: gl.Ptr(npr.Title), Description: gl.Ptr(npr.Body),
+		Title: gl.Ptr(npr.Title), Description: gl.Ptr(forge.Inert(npr.Body)),
 		SourceBranch: gl.Ptr(npr.Head), TargetBranch: gl.Ptr(npr.Base),
 	}
 	if len(npr.Labels) > 0 {
@@ -388,6 +392,6 @@ func (f *Forge) CreatePullRequest(ctx context.Context, repo forge.Repo, npr forg
 
 // UpdatePullRequest replaces a merge request's title and description.
 func (f *Forge) UpdatePullRequest(ctx context.Context, ref forge.PRRef, title, body string) error {
-	_, _, err := f.c.MergeRequests.UpdateMergeRequest(pid(ref.Repo), int64(ref.Number), &gl.UpdateMergeRequestOptions{Title: gl.Ptr(title), Description: gl.Ptr(body)}, gl.WithContext(ctx))
+	_, _, err := f.c.MergeRequests.UpdateMergeRequest(pid(ref.Repo), int64(ref.Number), &gl.UpdateMergeRequestOptions{Title: gl.Ptr(title), Description: gl.Ptr(forge.Inert(body))}, gl.WithContext(ctx))
 	return wrap(err, "update merge request %s", ref)
 }

@@ -466,6 +466,25 @@ func (s *Server) AddComment(repoName string, number int, c Comment) int64 {
 	return c.ID
 }
 
+// EditComment changes a comment's body as its author would in the web
+// interface, moving its updated_at.
+func (s *Server) EditComment(repoName string, id int64, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo("EditComment", repoName)
+	for _, c := range r.comments {
+		if c.ID == id {
+			c.Body = body
+			c.UpdatedAt = s.now()
+			if !c.UpdatedAt.After(c.CreatedAt) {
+				c.UpdatedAt = c.CreatedAt.Add(time.Second)
+			}
+			return
+		}
+	}
+	s.t.Fatalf("githubtest: EditComment: no comment %d in %s", id, repoName)
+}
+
 // SetFiles sets the changed files of a pull request.
 func (s *Server) SetFiles(repoName string, pr int, files []File) {
 	s.mu.Lock()
