@@ -107,6 +107,7 @@ func newGLHarnessWith(t *testing.T, po gitlabtest.ProjectOptions, baseFiles map[
 		SnapshotDir:         t.TempDir(),
 		SnapshotMaxBytes:    1 << 30,
 		Capabilities:        caps,
+		PushRecheck:         time.Millisecond,
 		Logger:              zerolog.New(logs).Level(zerolog.DebugLevel),
 	})
 	if err != nil {

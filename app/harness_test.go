@@ -127,6 +127,7 @@ func newHarnessWith(t testing.TB, gh *githubtest.Server, tweak ...func(*app.Opti
 		SnapshotDir:         t.TempDir(),
 		SnapshotMaxBytes:    1 << 30,
 		Capabilities:        []handlers.Capability{rec},
+		PushRecheck:         time.Millisecond,
 		Logger:              zerolog.New(logs).Level(zerolog.DebugLevel),
 	}
 	for _, f := range tweak {

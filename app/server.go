@@ -80,6 +80,10 @@ type Options struct {
 	// StaleAfter is how long a check may stay unfinished before the resync
 	// loop evaluates its pull request again.
 	StaleAfter time.Duration
+	// PushRecheck is how long the push check waits before asking the forge
+	// again about commits no merged pull request claims; zero means 15
+	// seconds, negative none.
+	PushRecheck time.Duration
 
 	SnapshotDir      string
 	SnapshotMaxBytes int64
@@ -222,7 +226,7 @@ func New(opts Options) (*Server, error) {
 	// GitHub's payloads, handlers.GitLab decodes GitLab's and calls the
 	// same code. Each keeps its own dedup marks for the audit ledger.
 	merged := &handlers.Merged{PullRequest: handlers.PullRequest{Forge: s.forge, Evaluator: evaluator}, Version: Version}
-	push := &handlers.Push{Forge: s.forge, Version: Version}
+	push := &handlers.Push{Forge: s.forge, Version: Version, Recheck: opts.PushRecheck}
 	comments := &handlers.IssueComment{Forge: s.forge, Evaluator: evaluator, Version: Version}
 	mux := http.NewServeMux()
 	if github {

@@ -139,6 +139,14 @@ func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 	if err != nil {
 		return fmt.Errorf("record the merge of %s: %w", ref, err)
 	}
+	// The forge's own record of who merged and when wins over the
+	// delivery's.
+	if pr.MergedBy.Login != "" {
+		mergedBy = pr.MergedBy.Login
+	}
+	if !pr.MergedAt.IsZero() {
+		mergedAt = pr.MergedAt
+	}
 	m := audit.Merge{Repo: repo, PR: *pr, MergedAt: mergedAt, MergedBy: mergedBy, CheckRuns: runs, Version: h.Version}
 
 	ev := &Evaluation{Forge: f, PR: pr, Config: cfg, Started: h.now(), existing: latestByName(runs)}

@@ -149,6 +149,24 @@ func (h *IssueComment) postIncidentComment(ctx context.Context, f forge.Forge, n
 		return false, nil
 	}
 	prNumber, _ := strconv.Atoi(m[1])
+	// What goes into the ledger comes from the forge's copy of the
+	// comment, not the delivery's: a delivery is only as trustworthy as
+	// the webhook secret, which on GitLab is a token every project
+	// maintainer who set up the hook has seen.
+	comment, err := findComment(ctx, f, n.Thread, n.Comment.ID)
+	if err != nil {
+		return true, err
+	}
+	stillApproves := false
+	for _, c := range commands.Parse(comment.Body, commands.OnIssue) {
+		stillApproves = stillApproves || c.Name == commands.Approve && c.Err == nil
+	}
+	if comment.User.Bot || comment.Edited || !stillApproves {
+		log.Warn().Bool(AuditKey, true).Int64("comment_id", comment.ID).Str("user", comment.User.Login).
+			Msg("A post-incident /approve delivery does not match the comment on the forge; nothing recorded")
+		return true, nil
+	}
+	n.Comment = comment
 	user := n.Comment.User.Login
 	ref := forge.PRRef{Repo: repo, Number: prNumber}
 
@@ -289,6 +307,20 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref
 		}
 	}
 	return "", rec, cfg, nil
+}
+
+// findComment reads comment id of thread t from the forge.
+func findComment(ctx context.Context, f forge.Forge, t forge.Thread, id int64) (forge.Comment, error) {
+	cs, err := f.Comments(ctx, t)
+	if err != nil {
+		return forge.Comment{}, err
+	}
+	for _, c := range cs {
+		if c.ID == id {
+			return c, nil
+		}
+	}
+	return forge.Comment{}, fmt.Errorf("comment %d of %s: %w", id, t, forge.ErrNotFound)
 }
 
 // prRef writes pull request number as the forge's Markdown refers to it.

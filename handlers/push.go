@@ -33,6 +33,13 @@ type Push struct {
 	// MaxCommits bounds how many commits of one push are examined, newest
 	// first; zero means 250.
 	MaxCommits int
+	// Recheck is how long to wait before asking the forge again about
+	// commits no merged pull request claims, before recording them as
+	// unreviewed: forges link a merge commit to its pull request a moment
+	// after the push that landed it (GitLab marks the merge request merged
+	// after the push; GitHub's commit-to-pull-request index lags). Zero
+	// means 15 seconds; negative, no second look.
+	Recheck time.Duration
 
 	marks audit.Marks
 }
@@ -113,18 +120,19 @@ func (h *Push) check(ctx context.Context, f forge.Forge, repo forge.Repo, branch
 	if err != nil {
 		return fmt.Errorf("check the push to %s: %w", branch, err)
 	}
-	var unreviewed []forge.Commit
-	for _, c := range commits {
-		prs, err := f.PullRequestsForCommit(ctx, repo, c.SHA)
-		if err != nil {
+	unreviewed, err := unclaimed(ctx, f, repo, branch, commits)
+	if err != nil {
+		return fmt.Errorf("check the push to %s: %w", branch, err)
+	}
+	if wait := h.recheck(); len(unreviewed) > 0 && wait > 0 {
+		log.Debug().Int("unclaimed", len(unreviewed)).Dur("wait", wait).Msg("Commits no merged pull request claims yet; asking again before recording them")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		if unreviewed, err = unclaimed(ctx, f, repo, branch, unreviewed); err != nil {
 			return fmt.Errorf("check the push to %s: %w", branch, err)
-		}
-		reviewed := false
-		for _, pr := range prs {
-			reviewed = reviewed || pr.Merged && pr.BaseRef == branch
-		}
-		if !reviewed {
-			unreviewed = append(unreviewed, c)
 		}
 	}
 	if len(unreviewed) == 0 {
@@ -152,6 +160,33 @@ func (h *Push) check(ctx context.Context, f forge.Forge, repo forge.Repo, branch
 		Int("record", entry.Seq).Bool("existing", entry.Existing).
 		Msg("Commits reached a protected branch without review")
 	return h.report(ctx, f, repo, cfg.Audit.Branch, branch, pusher, p, unreviewed, truncated, entry)
+}
+
+func (h *Push) recheck() time.Duration {
+	if h.Recheck == 0 {
+		return 15 * time.Second
+	}
+	return h.Recheck
+}
+
+// unclaimed returns the commits that no pull request merged into branch
+// claims.
+func unclaimed(ctx context.Context, f forge.Forge, repo forge.Repo, branch string, commits []forge.Commit) ([]forge.Commit, error) {
+	var out []forge.Commit
+	for _, c := range commits {
+		prs, err := f.PullRequestsForCommit(ctx, repo, c.SHA)
+		if err != nil {
+			return nil, err
+		}
+		reviewed := false
+		for _, pr := range prs {
+			reviewed = reviewed || pr.Merged && pr.BaseRef == branch
+		}
+		if !reviewed {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // walk lists the first-parent commits from after back to before, oldest

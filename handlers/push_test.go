@@ -21,7 +21,7 @@ func newPushFixture(t *testing.T) (*githubtest.Server, *handlers.Push) {
 	gh.AddInstallation(ccInstallation, ccAuthor)
 	gh.AddRepo(ccInstallation, ccAuthor, "Hello-World", "master")
 	f := ghforge.New(gh.ClientCreator(t), ghforge.Options{AppID: githubtest.DefaultAppID})
-	return gh, &handlers.Push{Forge: f, Version: "v1.2.3-test"}
+	return gh, &handlers.Push{Forge: f, Version: "v1.2.3-test", Recheck: -1}
 }
 
 func TestADirectPushIsRecordedAndReportedOnce(t *testing.T) {
@@ -142,4 +142,39 @@ func keysOf(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestACommitClaimedByAMergeMomentsLaterIsNotUnreviewed: forges link a
+// merge commit to its pull request a moment after the push that landed it.
+// A push whose commit no merged pull request claims yet is asked about
+// again before anything is recorded.
+func TestACommitClaimedByAMergeMomentsLaterIsNotUnreviewed(t *testing.T) {
+	gh, h := newPushFixture(t)
+	h.Recheck = 500 * time.Millisecond
+	me := githubtest.Identity{Name: "Codertocat", Email: "21031067+Codertocat@users.noreply.github.com", Login: ccAuthor, Date: time.Now()}
+	gh.AddCommit(ccRepo, 0, githubtest.Commit{SHA: pushed, Parents: []string{}, Author: me, Committer: me, Message: "Merge pull request #9"})
+	gh.SetRef(ccRepo, "heads/master", pushed)
+	gh.AddPullRequest(ccRepo, githubtest.PullRequest{Number: 9, Author: "alice", BaseRef: "master", HeadRef: "feature", HeadSHA: strings.Repeat("9", 40)})
+	// The merge lands once gitward has asked about the commit once.
+	merged := make(chan struct{})
+	go func() {
+		defer close(merged)
+		for gh.Calls("repos/list-pull-requests-associated-with-commit") == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		gh.MergePullRequest(ccRepo, 9, pushed, time.Now())
+	}()
+	if err := h.Handle(t.Context(), "push", "d", githubtest.Payload(t, "push", "with-new-branch.payload.json")); err != nil {
+		t.Fatal(err)
+	}
+	<-merged
+	if n := gh.Calls("repos/list-pull-requests-associated-with-commit"); n != 2 {
+		t.Errorf("asked about the commit %d times, want 2", n)
+	}
+	if files := gh.Files(ccRepo, audit.DefaultBranch); len(files) != 0 {
+		t.Errorf("the ledger holds %d files; a merged pull request's commit is no unreviewed change", len(files))
+	}
+	if issues := gh.Issues(ccRepo); len(issues) != 0 {
+		t.Errorf("%d issues opened", len(issues))
+	}
 }
