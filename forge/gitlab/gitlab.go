@@ -14,7 +14,16 @@
 //     PublishCheck writes the title into the description, and the long
 //     report belongs in the merge request's sticky note, which the core
 //     already keeps. See PublishCheck.
-//   - Approvals carry no commit SHA. See Reviews.
+//   - Approvals carry no commit SHA. Reviews stamps them with the head only
+//     when the project resets approvals on push and the head read before
+//     listing them is the head read after; on GitLab Free, which has no
+//     project approval settings, approvals carry none. See Reviews.
+//   - The REST notes API cannot tell an edit from an award emoji (both
+//     move updated_at) and does not say whether an author is a bot, so
+//     Comments asks GitLab's GraphQL API (/api/graphql, beside /api/v4)
+//     for each note's lastEditedAt and author's bot flag, and fails when
+//     it cannot. Notes and approvals of bot users (access tokens, service
+//     accounts) are marked Bot, as GitHub marks apps. See Comments.
 //   - Branch updates have no compare-and-swap on the branch itself. See
 //     CommitToBranch.
 //   - Issues and merge requests are numbered separately (!1 and #1 both
@@ -63,6 +72,9 @@ type Forge struct {
 
 	selfMu sync.Mutex
 	self   *forge.User // the token's user, once read
+
+	botsMu sync.Mutex
+	bots   map[int64]bool // user ID → bot user, once read
 }
 
 // Options configure a Forge.

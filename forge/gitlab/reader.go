@@ -2,8 +2,10 @@ package gitlab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"regexp"
 	"strings"
 
@@ -162,12 +164,34 @@ func convertCommit(c *gl.Commit) forge.Commit {
 // Reviews returns the merge request's approvals, one APPROVED review per
 // approver. GitLab does not record which commit an approval was given on.
 // When the project resets approvals on push ("Reset approvals when
-// commits are added"), every approval still listed was given on the
-// current head, and the reviews carry the head SHA; otherwise an approval
+// commits are added"), every approval still listed was given on the head
+// of the moment, and the reviews carry the head SHA; otherwise an approval
 // may predate the latest push, and CommitSHA is "" so the policy treats it
-// as stale. Review.ID is the approver's user ID (approvals have no ID of
-// their own) and SubmittedAt is unknown.
+// as stale. The head is read before the approvals and again after, and
+// the approvals carry it only when both reads agree: a push between the
+// reads would otherwise stamp approvals given on the old head with the new
+// one. On tiers and instances without project approval settings (GitLab
+// Free, where GET /projects/:id/approvals answers 404 or 403), approvals
+// are taken as not reset on push, so they never count.
+//
+// An approver that is the token's own user or a bot user (project and
+// group access tokens, service accounts and other bots; see
+// Users.GetUser's "bot") has User.Bot set, and the policy does not count
+// it. Review.ID is the approver's user ID (approvals have no ID of their
+// own) and SubmittedAt is unknown.
 func (f *Forge) Reviews(ctx context.Context, ref forge.PRRef) ([]forge.Review, error) {
+	reset, err := f.resetsApprovalsOnPush(ctx, ref.Repo)
+	if err != nil {
+		return nil, err
+	}
+	before := ""
+	if reset {
+		mr, err := f.PullRequest(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		before = mr.HeadSHA
+	}
 	ap, _, err := f.c.MergeRequestApprovals.GetConfiguration(pid(ref.Repo), int64(ref.Number), gl.WithContext(ctx))
 	if err != nil {
 		return nil, wrap(err, "approvals of %s", ref)
@@ -175,47 +199,98 @@ func (f *Forge) Reviews(ctx context.Context, ref forge.PRRef) ([]forge.Review, e
 	if len(ap.ApprovedBy) == 0 {
 		return nil, nil
 	}
-	cfg, _, err := f.c.Projects.GetApprovalConfiguration(pid(ref.Repo), gl.WithContext(ctx))
-	if err != nil {
-		return nil, wrap(err, "approval settings of %s", ref.Repo.FullName())
-	}
 	head := ""
-	if cfg.ResetApprovalsOnPush {
+	if reset {
 		mr, err := f.PullRequest(ctx, ref)
 		if err != nil {
 			return nil, err
 		}
-		head = mr.HeadSHA
+		if mr.HeadSHA == before {
+			head = before
+		}
+	}
+	self, err := f.Self(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var out []forge.Review
 	for _, a := range ap.ApprovedBy {
 		if a == nil || a.User == nil {
 			continue
 		}
-		r := forge.Review{
-			ID:        a.User.ID,
-			User:      forge.User{Login: a.User.Username, ID: a.User.ID},
-			State:     forge.ReviewApproved,
-			CommitSHA: head,
+		u := forge.User{Login: a.User.Username, ID: a.User.ID}
+		u.Bot = isSelf(self, gl.NoteAuthor{ID: a.User.ID, Username: a.User.Username})
+		if !u.Bot {
+			if u.Bot, err = f.isBotUser(ctx, a.User.ID); err != nil {
+				return nil, err
+			}
 		}
-		out = append(out, r)
+		out = append(out, forge.Review{ID: a.User.ID, User: u, State: forge.ReviewApproved, CommitSHA: head})
 	}
 	return out, nil
 }
 
+// resetsApprovalsOnPush reads the project's "Reset approvals when commits
+// are added". GitLab Free and instances without project approval
+// settings answer 404 or 403: approvals there are not reset on push.
+func (f *Forge) resetsApprovalsOnPush(ctx context.Context, repo forge.Repo) (bool, error) {
+	cfg, _, err := f.c.Projects.GetApprovalConfiguration(pid(repo), gl.WithContext(ctx))
+	if err != nil {
+		var rerr *gl.ErrorResponse
+		if errors.Is(err, gl.ErrNotFound) || (errors.As(err, &rerr) && (rerr.HasStatusCode(http.StatusNotFound) || rerr.HasStatusCode(http.StatusForbidden))) {
+			return false, nil
+		}
+		return false, wrap(err, "approval settings of %s", repo.FullName())
+	}
+	return cfg.ResetApprovalsOnPush, nil
+}
+
+// isBotUser reports whether user id is a bot user (GET /users/:id says
+// "bot"). A user is made a bot or not when created, so the answer is
+// cached; a failed read is not.
+func (f *Forge) isBotUser(ctx context.Context, id int64) (bool, error) {
+	f.botsMu.Lock()
+	bot, ok := f.bots[id]
+	f.botsMu.Unlock()
+	if ok {
+		return bot, nil
+	}
+	u, _, err := f.c.Users.GetUser(id, gl.GetUsersOptions{}, gl.WithContext(ctx))
+	if err != nil {
+		return false, wrap(err, "user %d", id)
+	}
+	f.botsMu.Lock()
+	defer f.botsMu.Unlock()
+	if f.bots == nil {
+		f.bots = map[int64]bool{}
+	}
+	f.bots[id] = u.Bot
+	return u.Bot, nil
+}
+
 // Comments returns the notes of a merge request or issue, oldest first,
-// leaving out system notes (GitLab's own event entries). Notes written by
-// the token's own user (see Self) have User.Bot set: the core looks for
-// its sticky note among bot comments only, so a person's note is never
-// taken for gitward's. client-go's note author (gl.NoteAuthor) does not
-// carry GitLab's "bot" flag, so other bots' notes are not marked.
+// leaving out system notes (GitLab's own event entries).
+//
+// The notes are listed through REST, then GitLab's GraphQL API is asked
+// what REST does not say (see graphql.go), and the answer fails the call
+// when GraphQL fails or does not know a note REST listed (one deleted in
+// between; notes of the token's own user are kept, as bot notes, since
+// neither fact matters for them):
+//
+//   - Edited comes from the note's lastEditedAt, which only a change of
+//     its body sets. updated_at is no sign of an edit: an award emoji,
+//     such as the one gitward puts on every command, moves it too.
+//   - User.Bot is set for notes of the token's own user (see Self), so
+//     the core finds its sticky note among bot comments and a person's
+//     note is never taken for gitward's, and for notes of bot users
+//     (access tokens, service accounts), whose commands do not count.
 func (f *Forge) Comments(ctx context.Context, t forge.Thread) ([]forge.Comment, error) {
 	self, err := f.Self(ctx)
 	if err != nil {
 		return nil, err
 	}
 	lo := gl.ListOptions{PerPage: perPage}
-	var out []forge.Comment
+	var notes []*gl.Note
 	for {
 		var page []*gl.Note
 		var resp *gl.Response
@@ -233,17 +308,41 @@ func (f *Forge) Comments(ctx context.Context, t forge.Thread) ([]forge.Comment, 
 			return nil, wrap(err, "list notes of %s", threadName(t))
 		}
 		for _, n := range page {
-			if n.System {
-				continue
+			if !n.System {
+				notes = append(notes, n)
 			}
-			c := convertNote(n)
-			c.User.Bot = isSelf(self, n.Author)
-			out = append(out, c)
 		}
 		if resp.NextPage == 0 {
 			break
 		}
 		lo.Page = resp.NextPage
+	}
+	if len(notes) == 0 {
+		return nil, nil
+	}
+	// After the REST list, so a note posted in between is only ignored.
+	metas, err := f.noteMetas(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]forge.Comment, 0, len(notes))
+	for _, n := range notes {
+		c := convertNote(n)
+		own := isSelf(self, n.Author)
+		m, ok := metas[n.ID]
+		switch {
+		case !ok && own:
+			c.User.Bot, c.Edited = true, true
+		case !ok:
+			return nil, fmt.Errorf("gitlab: notes of %s: GraphQL does not show note %d by %s", threadName(t), n.ID, n.Author.Username)
+		default:
+			if m.author != nil && !strings.EqualFold(m.author.Username, n.Author.Username) {
+				return nil, fmt.Errorf("gitlab: notes of %s: note %d is by %s in REST and by %s in GraphQL", threadName(t), n.ID, n.Author.Username, m.author.Username)
+			}
+			c.User.Bot = own || (m.author != nil && m.author.Bot)
+			c.Edited = edited(m.lastEditedAt, c.CreatedAt)
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }
@@ -257,6 +356,8 @@ func isSelf(self forge.User, a gl.NoteAuthor) bool {
 	return self.Login != "" && a.Username == self.Login
 }
 
+// convertNote converts a note as REST shows it. Edited is left false:
+// REST cannot tell an edit from an award emoji (see Comments).
 func convertNote(n *gl.Note) forge.Comment {
 	c := forge.Comment{
 		ID:   n.ID,
@@ -269,7 +370,6 @@ func convertNote(n *gl.Note) forge.Comment {
 	if n.UpdatedAt != nil {
 		c.UpdatedAt = *n.UpdatedAt
 	}
-	c.Edited = c.UpdatedAt.After(c.CreatedAt)
 	return c
 }
 

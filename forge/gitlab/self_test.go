@@ -72,14 +72,16 @@ func TestCommentsMarkTheTokensOwnNotesAsBot(t *testing.T) {
 
 func TestCommentsFollowAConfiguredSelf(t *testing.T) {
 	fx := setup(t, gitlabtest.ProjectOptions{})
-	fx.srv.SetSelf("alice")
+	fx.srv.SetSelf("alice") // a person's token: alice is no bot user
 	fx.srv.AddNote(proj, int64(fx.iid), "alice", "by the token", false)
+	fx.srv.AddNote(proj, int64(fx.iid), "bob", "by a person", false)
+	// No longer the token's user, but still a bot user, as GraphQL says.
 	fx.srv.AddNote(proj, int64(fx.iid), gitlabtest.DefaultSelf, "by another bot", false)
 	cs, err := fx.f.Comments(context.Background(), fx.ref.Thread())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cs) != 2 || !cs[0].User.Bot || cs[1].User.Bot {
+	if len(cs) != 3 || !cs[0].User.Bot || cs[1].User.Bot || !cs[2].User.Bot {
 		t.Fatalf("comments = %+v", cs)
 	}
 }

@@ -1,10 +1,14 @@
 // Package gitlabtest is an in-memory GitLab API double for tests: an
 // httptest server answering the REST endpoints gitward's GitLab adapter
-// calls, with responses encoded from client-go's own types. Tests seed
-// projects, users, commits, merge requests, approvals and notes, then read
-// back what the adapter wrote. A request to any other endpoint fails the
-// test. Lists are answered in one page. Projects are also served over Git
-// smart HTTP, through git http-backend (see git.go).
+// calls, with responses encoded from client-go's own types, and the
+// GraphQL queries it sends (see graphql.go). Tests seed projects, users
+// (bots among them), commits, merge requests, approvals and notes, then
+// read back what the adapter wrote. A request to any other endpoint, or
+// any other GraphQL query, fails the test. REST lists are answered in one
+// page. As on GitLab, an award emoji moves a note's updated_at without
+// making it edited. FailNext and AfterNext inject failures and races.
+// Projects are also served over Git smart HTTP, through git http-backend
+// (see git.go).
 package gitlabtest
 
 import (
@@ -43,11 +47,18 @@ type Server struct {
 	users    map[string]*gl.User // by username
 	gpgKeys  map[int64][]*gl.GPGKey
 	groups   map[string]map[int64]gl.AccessLevelValue
-	awards   map[int64][]string // note ID → emoji names
-	self     string             // the token's user, answered by GET /user
-	failures map[string][]int   // "METHOD escaped-path" → statuses to answer next
-	gitRoot  string             // bare repositories, made on the first Git request
-	requests []string
+	awards   map[int64][]string  // note ID → emoji names
+	edited   map[int64]time.Time // note ID → lastEditedAt, once its body changed
+	// discussion holds the notes that start a thread (GraphQL's
+	// DiscussionNote).
+	discussion      map[int64]bool
+	graphQLPage     int                 // nodes per GraphQL page when under 100
+	graphQLFailures []string            // errors to answer the next GraphQL queries with
+	after           map[string][]func() // "METHOD escaped-path" → hooks to run after serving
+	self            string              // the token's user, answered by GET /user
+	failures        map[string][]int    // "METHOD escaped-path" → statuses to answer next
+	gitRoot         string              // bare repositories, made on the first Git request
+	requests        []string
 }
 
 type project struct {
@@ -94,6 +105,10 @@ func New(t testing.TB) *Server {
 		groups:   map[string]map[int64]gl.AccessLevelValue{},
 		awards:   map[int64][]string{},
 		failures: map[string][]int{},
+		edited:   map[int64]time.Time{},
+		after:    map[string][]func(){},
+
+		discussion: map[int64]bool{},
 	}
 	s.http = httptest.NewServer(s.routes())
 	t.Cleanup(s.http.Close)
@@ -151,6 +166,18 @@ func (s *Server) FailNext(method, path string, status int) {
 	defer s.mu.Unlock()
 	k := method + " " + path
 	s.failures[k] = append(s.failures[k], status)
+}
+
+// AfterNext runs fn once, after the next request "METHOD path" (path as
+// sent, escaped, without the query) has been served and before its answer
+// reaches the client, with the server unlocked: fn may change the double,
+// such as push to a merge request between two reads of the adapter.
+// Called again, it queues further hooks.
+func (s *Server) AfterNext(method, path string, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := method + " " + path
+	s.after[k] = append(s.after[k], fn)
 }
 
 func (s *Server) id() int64 { s.nextID++; return s.nextID }
@@ -295,6 +322,17 @@ func (s *Server) AddUser(username string) int64 {
 	u := &gl.User{ID: s.id(), Username: username, Name: username, State: "active"}
 	s.users[username] = u
 	return u.ID
+}
+
+// AddBot creates a bot user, such as a project access token's or another
+// tool's (Renovate), and returns its ID: GET /users/:id and GraphQL say
+// "bot": true.
+func (s *Server) AddBot(username string) int64 {
+	id := s.AddUser(username)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[username].Bot = true
+	return id
 }
 
 func (s *Server) user(username string) *gl.User {
@@ -483,13 +521,17 @@ func (s *Server) AddIssueNote(full string, iid int64, username, body string) int
 	return n.ID
 }
 
+// noteLocked makes a note as a user writes it in the web UI: one that
+// is not a system note starts a thread.
 func (s *Server) noteLocked(typ string, iid int64, username, body string, system bool) *gl.Note {
 	u := s.user(username)
-	return &gl.Note{
+	n := &gl.Note{
 		ID: s.id(), Body: body, System: system, NoteableType: typ, NoteableIID: iid,
 		Author:    gl.NoteAuthor{ID: u.ID, Username: u.Username, Name: u.Name, State: "active"},
 		CreatedAt: now(), UpdatedAt: now(),
 	}
+	s.discussion[n.ID] = !system
+	return n
 }
 
 // Notes returns a merge request's notes.

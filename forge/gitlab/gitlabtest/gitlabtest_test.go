@@ -81,3 +81,54 @@ func TestGitSmartHTTPUsesBasicAuthNotPrivateToken(t *testing.T) {
 		t.Fatalf("status %d, body %q", resp.StatusCode, body)
 	}
 }
+
+func postGraphQL(t *testing.T, srv *gitlabtest.Server, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/api/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Private-Token", token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestGraphQLNeedsTheToken(t *testing.T) {
+	srv := gitlabtest.New(t)
+	for _, token := range []string{"", "wrong"} {
+		if status, _ := postGraphQL(t, srv, token, `{"query":"query { currentUser { username } }"}`); status != http.StatusUnauthorized {
+			t.Fatalf("token %q: status %d, want 401", token, status)
+		}
+	}
+}
+
+func TestUnknownGraphQLQueryFailsTheTest(t *testing.T) {
+	tb := &recordingTB{TB: t}
+	srv := gitlabtest.New(tb)
+	status, body := postGraphQL(t, srv, gitlabtest.Token, `{"query":"query { currentUser { username } }"}`)
+	if status != http.StatusOK || !strings.Contains(body, `"errors"`) || len(tb.errors) != 1 {
+		t.Fatalf("status %d, body %s, errors %q", status, body, tb.errors)
+	}
+}
+
+func TestGraphQLNotesWantAStringIID(t *testing.T) {
+	srv := gitlabtest.New(t) // an unexpected query would fail this test
+	srv.AddProject("g/p", gitlabtest.ProjectOptions{})
+	q := `query($path: ID!, $iid: String!, $after: String) { project(fullPath: $path) { issue(iid: $iid) { notes(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id lastEditedAt author { username bot } } } } } }`
+	status, body := postGraphQL(t, srv, gitlabtest.Token, fmt.Sprintf(`{"query":%q,"variables":{"path":"g/p","iid":1}}`, q))
+	if status != http.StatusOK || !strings.Contains(body, "$iid of type String!") {
+		t.Fatalf("status %d, body %s", status, body)
+	}
+	iid := srv.AddIssue("g/p", "x")
+	n := srv.AddIssueNote("g/p", iid, gitlabtest.DefaultSelf, "hi")
+	status, body = postGraphQL(t, srv, gitlabtest.Token, fmt.Sprintf(`{"query":%q,"variables":{"path":"g/p","iid":"1"}}`, q))
+	want := fmt.Sprintf(`"id":"gid://gitlab/DiscussionNote/%d"`, n)
+	if status != http.StatusOK || !strings.Contains(body, want) || !strings.Contains(body, `"bot":true`) || !strings.Contains(body, `"lastEditedAt":null`) {
+		t.Fatalf("status %d, body %s; want %s", status, body, want)
+	}
+}

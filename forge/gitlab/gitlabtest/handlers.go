@@ -3,7 +3,9 @@ package gitlabtest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 
@@ -65,10 +67,13 @@ func (s *Server) routes() http.Handler {
 	h("GET "+api+"/groups/{group}/members/all/{user}", s.groupMember)
 	h("GET "+api+"/user", s.currentUser)
 	h("GET "+api+"/users", s.listUsers)
+	h("GET "+api+"/users/{user}", s.getUser)
 	h("GET "+api+"/users/{user}/gpg_keys", s.gpgKeysHandler)
 	h("GET "+api+"/projects/{id}/issues", s.listIssues)
 	h("POST "+api+"/projects/{id}/issues", s.createIssue)
 	h("PUT "+api+"/projects/{id}/issues/{iid}", s.updateIssue)
+	// GraphQL is at the instance's root, beside the REST API.
+	h("POST /api/graphql", s.graphQL)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Method + " " + r.URL.EscapedPath()
 		s.mu.Lock()
@@ -76,6 +81,10 @@ func (s *Server) routes() http.Handler {
 		fail := 0
 		if f := s.failures[key]; len(f) > 0 {
 			fail, s.failures[key] = f[0], f[1:]
+		}
+		var hook func()
+		if f := s.after[key]; len(f) > 0 && fail == 0 {
+			hook, s.after[key] = f[0], f[1:]
 		}
 		s.mu.Unlock()
 		if fail != 0 {
@@ -95,7 +104,18 @@ func (s *Server) routes() http.Handler {
 			message(w, http.StatusNotFound, "404 Not Found (not in the double)")
 			return
 		}
-		mux.ServeHTTP(w, r)
+		if hook == nil {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// Hold the answer until the hook has run, so the client cannot
+		// act on it first.
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, r)
+		hook()
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 	})
 }
 
@@ -311,9 +331,8 @@ func (s *Server) updateNote(w http.ResponseWriter, r *http.Request, _ *project, 
 	if !decode(w, r, &opt) {
 		return
 	}
-	n := (*th.notes)[i]
-	n.Body, n.UpdatedAt = deref(opt.Body), now()
-	writeJSON(w, http.StatusOK, n)
+	s.editLocked((*th.notes)[i], deref(opt.Body))
+	writeJSON(w, http.StatusOK, (*th.notes)[i])
 }
 
 func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request, _ *project, th thread) {
@@ -332,7 +351,8 @@ func (s *Server) award(w http.ResponseWriter, r *http.Request, _ *project, th th
 	if i < 0 {
 		return
 	}
-	id := (*th.notes)[i].ID
+	n := (*th.notes)[i]
+	id := n.ID
 	var opt gl.CreateAwardEmojiOptions
 	if !decode(w, r, &opt) {
 		return
@@ -342,6 +362,9 @@ func (s *Server) award(w http.ResponseWriter, r *http.Request, _ *project, th th
 		return
 	}
 	s.awards[id] = append(s.awards[id], opt.Name)
+	// GitLab touches the note (AwardEmoji#expire_cache → bump_updated_at):
+	// updated_at moves, lastEditedAt does not.
+	n.UpdatedAt = now()
 	writeJSON(w, http.StatusCreated, gl.AwardEmoji{ID: s.id(), Name: opt.Name, AwardableID: id, AwardableType: "Note"})
 }
 
@@ -632,6 +655,15 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ *project) {
 		out = append(out, u)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request, _ *project) {
+	u := s.userByID(atoi(r.PathValue("user")))
+	if u == nil {
+		message(w, http.StatusNotFound, "404 User Not Found")
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
 }
 
 func (s *Server) gpgKeysHandler(w http.ResponseWriter, r *http.Request, _ *project) {
