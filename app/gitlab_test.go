@@ -355,7 +355,14 @@ func TestGitLabMergeRequestRenderedDiffAndChangeControl(t *testing.T) {
 // note_issue.json event for it.
 func (h *glHarness) issueNote(iid int64, user, body string) int64 {
 	h.t.Helper()
-	id := h.gl.AddIssueNote(glProject, iid, user, body)
+	return h.issueNoteClaiming(iid, user, user, body)
+}
+
+// issueNoteClaiming posts a note by author, delivered as if claimed wrote
+// it: a forged delivery, for anyone who knows the webhook token.
+func (h *glHarness) issueNoteClaiming(iid int64, author, user, body string) int64 {
+	h.t.Helper()
+	id := h.gl.AddIssueNote(glProject, iid, author, body)
 	desc := h.gl.Issue(glProject, iid).Description
 	h.deliver("Note Hook", h.payload("note_issue.json", func(ev map[string]any) {
 		ev["user"].(map[string]any)["username"] = user
@@ -459,6 +466,17 @@ func TestGitLabBreakGlassMergeIsAuditedAndReviewed(t *testing.T) {
 	issue := h.gl.Issue(glProject, int64(reviews[0].Number))
 	if issue.IID == 0 || !strings.Contains(issue.Title, "Post-incident review: !1 ") || !strings.Contains(issue.Description, "@bob broke glass") || !strings.Contains(issue.Description, merge) {
 		t.Fatalf("post-incident issue = %+v", issue)
+	}
+
+	// A forged delivery claiming carol approved a note bob wrote is judged
+	// by the note on GitLab: bob's, the responder's, so refused.
+	tipBefore := h.gl.BranchHead(glProject, "gitward/audit")
+	forged := h.issueNoteClaiming(issue.IID, "bob", "carol", "/approve")
+	if got := h.gl.Awards(forged); len(got) != 1 || got[0] != "confused" {
+		t.Errorf("awards on the forged approval = %v", got)
+	}
+	if h.gl.BranchHead(glProject, "gitward/audit") != tipBefore || h.gl.Issue(glProject, issue.IID).State != "opened" {
+		t.Fatal("a forged delivery recorded a retroactive approval")
 	}
 
 	// The responder cannot approve their own break-glass; carol can.
