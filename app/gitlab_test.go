@@ -731,3 +731,71 @@ func TestGitLabDriftStatusAgainstARealAPIServer(t *testing.T) {
 		}
 	}
 }
+
+// TestGitLabStatusesFollowTheHeadPipeline: "Pipelines must succeed" judges
+// a merge request's head pipeline. A pipeline CI starts after gitward's
+// first evaluation (a branch pipeline, or a merge request pipeline) gets
+// gitward's statuses too, from the real pipeline.json event; pipelines of
+// commit statuses (source external) start nothing.
+func TestGitLabStatusesFollowTheHeadPipeline(t *testing.T) {
+	h := newGLHarness(t)
+	iid, head := h.openMR("green", map[string]string{
+		"apps/podinfo/configmap.yaml": strings.Replace(glBase["apps/podinfo/configmap.yaml"], "blue", "green", 1),
+	}, true)
+	names := func(pipeline int64) []string {
+		var out []string
+		for _, st := range h.gl.PipelineStatuses(glProject, head, pipeline) {
+			out = append(out, st.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := []string{"gitward/change-control", "gitward/diff"}
+	pipelineEvent := func(id int64, ref, source string, mr int64) []byte {
+		return h.payload("pipeline.json", func(ev map[string]any) {
+			oa := ev["object_attributes"].(map[string]any)
+			oa["id"], oa["sha"], oa["ref"], oa["status"], oa["source"] = id, head, ref, "pending", source
+			if mr == 0 {
+				ev["merge_request"] = nil
+			} else {
+				ev["merge_request"].(map[string]any)["iid"] = mr
+			}
+		})
+	}
+
+	for _, tc := range []struct {
+		name, ref, source string
+		mr                int64
+		want              []string
+	}{
+		{"a branch pipeline CI starts later", "green", "push", 0, want},
+		{"a merge request pipeline", "refs/merge-requests/1/head", "merge_request_event", iid, want},
+		{"a pipeline of commit statuses", "green", "external", 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := h.gl.AddPipeline(glProject, head, tc.ref, tc.source)
+			h.deliver("Pipeline Hook", pipelineEvent(id, tc.ref, tc.source, tc.mr))
+			if got := names(id); !slices.Equal(got, tc.want) {
+				t.Errorf("statuses in pipeline %d = %v, want %v", id, got, tc.want)
+			}
+		})
+	}
+
+	// A newer pipeline of the same commit on a tag is not the merge
+	// request's: the statuses go to its head pipeline, not to the newest.
+	var head1 int64
+	for _, pl := range h.gl.Pipelines(glProject, head) {
+		if pl.Ref == "refs/merge-requests/1/head" {
+			head1 = pl.ID
+		}
+	}
+	before := len(h.gl.PipelineStatuses(glProject, head, head1))
+	tag := h.gl.AddPipeline(glProject, head, "v1.0.0", "push")
+	h.deliver("Pipeline Hook", pipelineEvent(tag, "v1.0.0", "push", 0))
+	if got := names(tag); len(got) != 0 {
+		t.Errorf("the tag's pipeline got gitward's statuses: %v", got)
+	}
+	if got := len(h.gl.PipelineStatuses(glProject, head, head1)); got != before || got == 0 {
+		t.Errorf("the head pipeline holds %d statuses, want the %d it had", got, before)
+	}
+}

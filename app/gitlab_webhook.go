@@ -22,6 +22,7 @@ var gitlabEvents = map[gl.EventType]string{
 	gl.EventTypeNote:         "note",
 	gl.EventConfidentialNote: "note",
 	gl.EventTypePush:         "push",
+	gl.EventTypePipeline:     "pipeline",
 }
 
 // gitlabWebhook takes in GitLab deliveries at /api/gitlab/hook. GitLab
@@ -31,7 +32,7 @@ var gitlabEvents = map[gl.EventType]string{
 // without X-Gitlab-Event, 400 for malformed JSON or a payload that does not
 // decode as its event, 202 otherwise.
 //
-// Merge request, note and push events are queued for the handler and
+// Merge request, note, push and pipeline events are queued for the handler and
 // counted with the outcome "queued" (503 "queue_full" when the queue has no
 // room: the resync loop, told by the pool, picks the change up). Other
 // events are counted as "ignored".

@@ -131,7 +131,7 @@ func TestGitLabWebhookAcceptsEveryRealPayload(t *testing.T) {
 		case name == "tag_push.json":
 			return "Tag Push Hook", "tag_push", "ignored"
 		case name == "pipeline.json":
-			return "Pipeline Hook", "pipeline", "ignored"
+			return "Pipeline Hook", "pipeline", "queued"
 		case name == "job.json", name == "build.json":
 			return "Job Hook", "job", "ignored"
 		case strings.HasPrefix(name, "emoji_"):

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -18,13 +19,16 @@ const (
 	GitLabNote             = "Note Hook"
 	GitLabConfidentialNote = "Confidential Note Hook"
 	GitLabPush             = "Push Hook"
+	GitLabPipeline         = "Pipeline Hook"
 )
 
 // GitLab turns GitLab webhook deliveries into the same work the GitHub
 // handlers do, through the forge of the instance that sent them: merge
 // request events evaluate (or, on merge, write the audit record), notes
-// carry comment commands, and pushes to protected branches are checked for
-// unreviewed commits. Nothing here decides anything: it only decodes.
+// carry comment commands, pushes to protected branches are checked for
+// unreviewed commits, and a pipeline starting on a merge request's head
+// evaluates it again so its statuses are in the head pipeline. Nothing here
+// decides anything: it only decodes.
 type GitLab struct {
 	// Forges are the configured GitLab instances by host, as their
 	// forge.Repo.Host says.
@@ -73,6 +77,11 @@ type gitlabEvent struct {
 		CreatedAt    string `json:"created_at"`
 		UpdatedAt    string `json:"updated_at"`
 		Oldrev       string `json:"oldrev"`
+		// Pipeline events.
+		SHA    string `json:"sha"`
+		Ref    string `json:"ref"`
+		Status string `json:"status"`
+		Source string `json:"source"`
 	} `json:"object_attributes"`
 	Changes      map[string]json.RawMessage `json:"changes"`
 	MergeRequest *struct {
@@ -109,6 +118,8 @@ func (h *GitLab) Handle(ctx context.Context, event string, payload []byte) error
 		return h.note(ctx, f, repo, event, ev)
 	case GitLabPush:
 		return h.push(ctx, f, repo, ev)
+	case GitLabPipeline:
+		return h.pipeline(ctx, f, repo, event, ev)
 	}
 	zerolog.Ctx(ctx).Debug().Str("event_type", event).Msg("GitLab event needs no action")
 	return nil
@@ -262,6 +273,52 @@ func (h *GitLab) push(ctx context.Context, f forge.Forge, repo forge.Repo, ev gi
 	// GitLab does not say whether a push was forced; walking from after
 	// back to before finds the same commits either way.
 	return h.Push.check(ctx, f, repo, branch, p)
+}
+
+// pipeline evaluates the open merge requests whose head a new pipeline
+// runs on. gitward's statuses must be in a merge request's head pipeline
+// for "Pipelines must succeed" to see them; a pipeline CI starts after
+// gitward evaluated (or a merge request pipeline beside a branch one) has
+// none, and evaluating again puts them there. Pipelines of source
+// "external" are the ones commit statuses make, gitward's own among them,
+// and finished pipelines need nothing.
+func (h *GitLab) pipeline(ctx context.Context, f forge.Forge, repo forge.Repo, event string, ev gitlabEvent) error {
+	log := zerolog.Ctx(ctx)
+	oa := ev.ObjectAttributes
+	if oa == nil || oa.SHA == "" {
+		return fmt.Errorf("%s payload has no object_attributes.sha", event)
+	}
+	switch {
+	case oa.Source == "external":
+		log.Debug().Msg("Pipeline of commit statuses; nothing to do")
+		return nil
+	case oa.Status != "created" && oa.Status != "pending" && oa.Status != "waiting_for_resource" && oa.Status != "preparing" && oa.Status != "running":
+		log.Debug().Str("status", oa.Status).Msg("Pipeline is not starting; nothing to do")
+		return nil
+	}
+	var refs []forge.PRRef
+	if ev.MergeRequest != nil && ev.MergeRequest.IID != 0 {
+		refs = append(refs, forge.PRRef{Repo: repo, Number: int(ev.MergeRequest.IID)})
+	} else {
+		prs, err := f.PullRequestsForCommit(ctx, repo, oa.SHA)
+		if err != nil {
+			return fmt.Errorf("%s: merge requests of %s: %w", event, oa.SHA, err)
+		}
+		for _, pr := range prs {
+			if pr.State == forge.PROpen && (pr.HeadSHA == "" || pr.HeadSHA == oa.SHA) {
+				refs = append(refs, pr.Ref)
+			}
+		}
+	}
+	var errs []error
+	for _, ref := range refs {
+		// The evaluation reads the merge request again and evaluates only
+		// its current head.
+		if err := h.Evaluator.Evaluate(ctx, f, ref); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // parseGitLabTime reads the timestamps GitLab writes into webhooks, which

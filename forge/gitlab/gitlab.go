@@ -75,6 +75,8 @@ type Forge struct {
 
 	botsMu sync.Mutex
 	bots   map[int64]bool // user ID → bot user, once read
+
+	pipelines headPipelines
 }
 
 // Options configure a Forge.

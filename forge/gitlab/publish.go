@@ -92,7 +92,11 @@ func statusState(run forge.CheckRun) gl.BuildStateValue {
 // Annotations are not sent: on GitLab the report lives in the merge
 // request's sticky note, which the core writes through CreateComment and
 // EditComment, and DetailsURL should point at it. Setting a status again
-// under the same name replaces it, so run.ID is not needed to update.
+// under the same name replaces it in its pipeline, so run.ID is not needed
+// to update. The status goes into the head pipeline of the merge request
+// whose head is run.HeadSHA when PullRequest read it (see headPipelines);
+// otherwise GitLab puts it into the commit's newest pipeline, or starts an
+// external one.
 func (f *Forge) PublishCheck(ctx context.Context, repo forge.Repo, run forge.CheckRun) (forge.CheckRun, error) {
 	if run.HeadSHA == "" || run.Name == "" {
 		return forge.CheckRun{}, fmt.Errorf("gitlab: status needs a name and a head SHA")
@@ -104,6 +108,11 @@ func (f *Forge) PublishCheck(ctx context.Context, repo forge.Repo, run forge.Che
 	}
 	if run.DetailsURL != "" {
 		opt.TargetURL = gl.Ptr(run.DetailsURL)
+	}
+	// Into the merge request's head pipeline, when the merge request was
+	// read: that is the pipeline "Pipelines must succeed" judges.
+	if id := f.pipelines.lookup(pid(repo), run.HeadSHA); id != 0 {
+		opt.PipelineID = gl.Ptr(id)
 	}
 	s, _, err := f.c.Commits.SetCommitStatus(pid(repo), run.HeadSHA, opt, gl.WithContext(ctx))
 	if err != nil {

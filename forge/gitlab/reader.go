@@ -21,6 +21,9 @@ func (f *Forge) PullRequest(ctx context.Context, ref forge.PRRef) (*forge.PullRe
 		return nil, wrap(err, "get merge request %s", ref)
 	}
 	out := ConvertMergeRequest(ref.Repo, mr)
+	if hp := mr.HeadPipeline; hp != nil && hp.SHA == out.HeadSHA {
+		f.pipelines.remember(pid(ref.Repo), out.HeadSHA, hp.ID)
+	}
 	return &out, nil
 }
 

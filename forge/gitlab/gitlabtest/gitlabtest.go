@@ -70,6 +70,7 @@ type project struct {
 	trees      map[string]map[string][]byte // SHA → path → content
 	signatures map[string]*gl.GPGSignature  // by SHA
 	statuses   map[string][]*gl.CommitStatus
+	pipelines  []*gl.Pipeline
 	mrs        map[int64]*mergeRequest
 	issues     map[int64]*issue
 	nextIID    int64

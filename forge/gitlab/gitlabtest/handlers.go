@@ -200,8 +200,30 @@ func (s *Server) createMR(w http.ResponseWriter, r *http.Request, p *project) {
 	writeJSON(w, http.StatusCreated, mr)
 }
 
-func (s *Server) getMR(w http.ResponseWriter, _ *http.Request, _ *project, m *mergeRequest) {
+func (s *Server) getMR(w http.ResponseWriter, _ *http.Request, p *project, m *mergeRequest) {
+	// head_pipeline is the newest pipeline of the head commit on the
+	// source branch or the merge request's own ref.
+	m.mr.HeadPipeline = nil
+	own := func(ref string) bool {
+		return ref == m.mr.SourceBranch || ref == fmt.Sprintf("refs/merge-requests/%d/head", m.mr.IID)
+	}
+	if pl := latestPipeline(p, m.mr.SHA, own); pl != nil {
+		c := *pl
+		m.mr.HeadPipeline = &c
+	}
 	writeJSON(w, http.StatusOK, m.mr)
+}
+
+// latestPipeline is the newest pipeline of sha whose ref passes refOK
+// (any ref when nil), or nil.
+func latestPipeline(p *project, sha string, refOK func(string) bool) *gl.Pipeline {
+	var out *gl.Pipeline
+	for _, pl := range p.pipelines {
+		if pl.SHA == sha && (refOK == nil || refOK(pl.Ref)) && (out == nil || pl.ID > out.ID) {
+			out = pl
+		}
+	}
+	return out
 }
 
 func (s *Server) updateMR(w http.ResponseWriter, r *http.Request, _ *project, m *mergeRequest) {
@@ -410,16 +432,36 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p *project) {
 		message(w, http.StatusBadRequest, "state does not have a valid value")
 		return
 	}
+	// A status is a job of a pipeline of the commit: the one named, else
+	// the commit's newest, else a new external pipeline.
+	var pl *gl.Pipeline
+	if opt.PipelineID != nil {
+		i := slices.IndexFunc(p.pipelines, func(x *gl.Pipeline) bool { return x.ID == *opt.PipelineID })
+		if i < 0 || p.pipelines[i].SHA != sha {
+			message(w, http.StatusBadRequest, "pipeline_id does not name a pipeline of this commit")
+			return
+		}
+		pl = p.pipelines[i]
+	} else if pl = latestPipeline(p, sha, nil); pl == nil {
+		ref := deref(opt.Ref)
+		for _, b := range sortedKeys(p.branches) {
+			if ref == "" && p.branches[b] == sha {
+				ref = b // GitLab's default: a branch holding the commit
+			}
+		}
+		pl = &gl.Pipeline{ID: s.id(), ProjectID: p.p.ID, SHA: sha, Ref: ref, Source: "external", Status: string(opt.State), CreatedAt: now()}
+		p.pipelines = append(p.pipelines, pl)
+	}
 	st := &gl.CommitStatus{
-		ID: s.id(), SHA: sha, Status: string(opt.State), Name: deref(opt.Name),
+		ID: s.id(), SHA: sha, Status: string(opt.State), Name: deref(opt.Name), Ref: pl.Ref, PipelineID: pl.ID,
 		Description: deref(opt.Description), TargetURL: deref(opt.TargetURL), CreatedAt: now(),
 	}
 	if st.Name == "" {
 		st.Name = "default"
 	}
-	// GitLab keeps one status per name and SHA, updated in place.
+	// GitLab keeps one status per name in a pipeline, updated in place.
 	list := p.statuses[sha]
-	if i := slices.IndexFunc(list, func(x *gl.CommitStatus) bool { return x.Name == st.Name }); i >= 0 {
+	if i := slices.IndexFunc(list, func(x *gl.CommitStatus) bool { return x.Name == st.Name && x.PipelineID == st.PipelineID }); i >= 0 {
 		st.ID = list[i].ID
 		list[i] = st
 	} else {

@@ -1,0 +1,37 @@
+package gitlab
+
+import "sync"
+
+// maxHeadPipelines bounds the remembered head pipelines; past it the memory
+// starts afresh (a pipeline not remembered only means a status lands in the
+// commit's newest pipeline, as without one).
+const maxHeadPipelines = 4096
+
+// headPipelines remembers the head pipeline of each merge request head
+// commit PullRequest has read, so PublishCheck can put gitward's statuses
+// into the pipeline GitLab's "Pipelines must succeed" looks at. Without a
+// pipeline ID, GitLab adds a status to the commit's newest pipeline, which
+// for a project that runs merge request pipelines, or when gitward is
+// faster than CI, is not the merge request's head pipeline.
+type headPipelines struct {
+	mu  sync.Mutex
+	ids map[string]int64 // "project\x00sha" → pipeline ID
+}
+
+func (h *headPipelines) remember(project, sha string, id int64) {
+	if sha == "" || id == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ids == nil || len(h.ids) >= maxHeadPipelines {
+		h.ids = map[string]int64{}
+	}
+	h.ids[project+"\x00"+sha] = id
+}
+
+func (h *headPipelines) lookup(project, sha string) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.ids[project+"\x00"+sha]
+}
