@@ -77,11 +77,12 @@ type gitlabEvent struct {
 		CreatedAt    string `json:"created_at"`
 		UpdatedAt    string `json:"updated_at"`
 		Oldrev       string `json:"oldrev"`
-		// Pipeline events.
-		SHA    string `json:"sha"`
-		Ref    string `json:"ref"`
-		Status string `json:"status"`
-		Source string `json:"source"`
+		// Pipeline events. Source is a string there but the source
+		// project (an object) in merge request events.
+		SHA    string          `json:"sha"`
+		Ref    string          `json:"ref"`
+		Status string          `json:"status"`
+		Source json.RawMessage `json:"source"`
 	} `json:"object_attributes"`
 	Changes      map[string]json.RawMessage `json:"changes"`
 	MergeRequest *struct {
@@ -288,8 +289,10 @@ func (h *GitLab) pipeline(ctx context.Context, f forge.Forge, repo forge.Repo, e
 	if oa == nil || oa.SHA == "" {
 		return fmt.Errorf("%s payload has no object_attributes.sha", event)
 	}
+	var source string
+	_ = json.Unmarshal(oa.Source, &source)
 	switch {
-	case oa.Source == "external":
+	case source == "external":
 		log.Debug().Msg("Pipeline of commit statuses; nothing to do")
 		return nil
 	case oa.Status != "created" && oa.Status != "pending" && oa.Status != "waiting_for_resource" && oa.Status != "preparing" && oa.Status != "running":
