@@ -203,12 +203,9 @@ func New(opts Options) (*Server, error) {
 		s.forges = append(s.forges, s.gitlabs[gitlabHost(h.BaseURL)])
 	}
 
+	// Each forge's comment limit applies to its own pull requests
+	// (forge.Limits), so the evaluator sets none.
 	evaluator := &handlers.Evaluator{Capabilities: opts.Capabilities, StaleAfter: opts.StaleAfter}
-	if len(s.gitlabs) > 0 && !github {
-		// Notes are longer than GitHub comments; the one limit must suit
-		// every forge served, so it is raised only for GitLab alone.
-		evaluator.CommentLimit = glforge.MaxNoteChars
-	}
 	var resync *Resync
 	s.pool = NewPool(opts.Workers, opts.QueueSize, s.metrics, func() {
 		if resync != nil {
