@@ -3,12 +3,20 @@ package forge
 import "strings"
 
 // Inert returns Markdown that no forge or bot reads as commands: every
-// line that, after at most three spaces, starts with "/" outside fenced
-// code gets a backslash before the slash. GitLab runs quick actions such
-// as /merge or /approve written in notes and descriptions created through
-// its API, as the token's user, and gitward's text quotes what people
-// wrote (a break-glass reason, a file path). CommonMark shows "\/" as "/",
-// so the text reads the same. Inert is idempotent: adapters apply it to
+// line that, after at most three spaces, starts with "/" gets a backslash
+// before the slash, unless it is inside a code block GitLab itself
+// protects. GitLab runs quick actions such as /merge or /approve written in
+// notes and descriptions created through its API, as the token's user, and
+// gitward's text quotes what people wrote (a break-glass reason, a file
+// path). CommonMark shows "\/" as "/", so the text reads the same.
+//
+// The protected blocks are GitLab's, not CommonMark's, because GitLab's
+// quick-action extractor decides: it deletes every "\r" first, and only a
+// block that opens with "```" at the start of a line and closes with a
+// line that is exactly "```" is code to it. Tilde fences, indented fences,
+// unclosed fences and closing lines with anything after the backticks
+// protect nothing, so lines there are escaped too (a literal backslash in
+// such a block is the price). Inert is idempotent: adapters apply it to
 // every body they send, and code comparing a body it will send with one
 // it reads back applies it first.
 func Inert(markdown string) string {
@@ -16,42 +24,38 @@ func Inert(markdown string) string {
 		return markdown
 	}
 	lines := strings.SplitAfter(markdown, "\n")
-	var fence string // the opening fence while inside fenced code
+	clean := make([]string, len(lines))
 	for i, line := range lines {
-		text := strings.TrimRight(line, "\r\n")
-		indent := len(text) - len(strings.TrimLeft(text, " "))
-		body := text[indent:]
-		if indent > 3 {
+		clean[i] = strings.TrimSuffix(strings.ReplaceAll(line, "\r", ""), "\n")
+	}
+	code := make([]bool, len(lines))
+	for i := 0; i < len(lines); i++ {
+		if !strings.HasPrefix(clean[i], "```") {
 			continue
 		}
-		if fence != "" {
-			if strings.HasPrefix(body, fence) && strings.Trim(body, fence[:1]+" \t") == "" {
-				fence = ""
+		for j := i + 1; j < len(lines); j++ {
+			if clean[j] == "```" {
+				for k := i; k <= j; k++ {
+					code[k] = true
+				}
+				i = j
+				break
 			}
+		}
+	}
+	for i, line := range lines {
+		if code[i] {
 			continue
 		}
-		if f := fenceOf(body); f != "" {
-			fence = f
+		text := clean[i]
+		indent := len(text) - len(strings.TrimLeft(text, " "))
+		if indent > 3 || !strings.HasPrefix(text[indent:], "/") {
 			continue
 		}
-		if strings.HasPrefix(body, "/") {
-			lines[i] = line[:indent] + `\` + line[indent:]
-		}
+		// Escape the slash where it is in the line as sent, after any
+		// "\r" and spaces GitLab would not see.
+		at := strings.IndexByte(line, '/')
+		lines[i] = line[:at] + `\` + line[at:]
 	}
 	return strings.Join(lines, "")
-}
-
-// fenceOf returns the fence a line opens (three or more backticks or
-// tildes), or "".
-func fenceOf(s string) string {
-	for _, c := range []byte{'`', '~'} {
-		n := 0
-		for n < len(s) && s[n] == c {
-			n++
-		}
-		if n >= 3 && (c == '~' || !strings.Contains(s[n:], "`")) {
-			return s[:n]
-		}
-	}
-	return ""
 }

@@ -114,3 +114,21 @@ func TestStickyRemovesDuplicatePartsFromARace(t *testing.T) {
 func githubtestBot(gh *githubtest.Server, pr forge.PRRef, body string) int64 {
 	return gh.AddComment("octo-org/clusters", pr.Number, githubtest.Comment{User: "gitward[bot]", Body: body})
 }
+
+// TestStickyCommentWithASlashLineIsNotEditedAgain: the forge stores a
+// body as the adapter sent it, with lines that start with "/" made inert;
+// publishing the same body again compares with that form and edits
+// nothing.
+func TestStickyCommentWithASlashLineIsNotEditedAgain(t *testing.T) {
+	f, gh, pr := newForge(t)
+	b := bodies("reason given:\n/merge\n")
+	publish(t, f, pr, b)
+	if got := gh.Comments("octo-org/clusters", pr.Number); len(got) != 1 || !strings.Contains(got[0].Body, `\/merge`) {
+		t.Fatalf("comments = %+v", got)
+	}
+	gh.ResetRequests()
+	publish(t, f, pr, b)
+	if n := gh.Calls("issues/update-comment") + gh.Calls("issues/create-comment"); n != 0 {
+		t.Errorf("%d writes to publish an unchanged comment again", n)
+	}
+}
