@@ -276,6 +276,18 @@ func (h *GitLab) push(ctx context.Context, f forge.Forge, repo forge.Repo, ev gi
 	return h.Push.check(ctx, f, repo, branch, p)
 }
 
+// pipelineStarting are the statuses of a pipeline that has just started or
+// waits to.
+var pipelineStarting = map[string]bool{
+	"created": true, "pending": true, "waiting_for_resource": true, "preparing": true, "manual": true, "scheduled": true,
+}
+
+// knownHeadPipeline is a forge that remembers the head pipeline it last
+// read for a commit (the GitLab adapter).
+type knownHeadPipeline interface {
+	KnownHeadPipeline(repo forge.Repo, sha string) int64
+}
+
 // pipeline evaluates the open merge requests whose head a new pipeline
 // runs on. gitward's statuses must be in a merge request's head pipeline
 // for "Pipelines must succeed" to see them; a pipeline CI starts after
@@ -295,8 +307,15 @@ func (h *GitLab) pipeline(ctx context.Context, f forge.Forge, repo forge.Repo, e
 	case source == "external":
 		log.Debug().Msg("Pipeline of commit statuses; nothing to do")
 		return nil
-	case oa.Status != "created" && oa.Status != "pending" && oa.Status != "waiting_for_resource" && oa.Status != "preparing" && oa.Status != "running":
+	case !pipelineStarting[oa.Status]:
+		// "running" is left out on purpose: a status gitward sets in a
+		// finished pipeline runs it again, and evaluating on that would
+		// set statuses again, for ever.
 		log.Debug().Str("status", oa.Status).Msg("Pipeline is not starting; nothing to do")
+		return nil
+	}
+	if k, ok := f.(knownHeadPipeline); ok && oa.ID != 0 && k.KnownHeadPipeline(repo, oa.SHA) == oa.ID {
+		log.Debug().Int64("pipeline", oa.ID).Msg("gitward already evaluated with this head pipeline")
 		return nil
 	}
 	var refs []forge.PRRef

@@ -267,3 +267,45 @@ func TestGitLabEveryRealPayloadDecodes(t *testing.T) {
 		t.Fatalf("%d payloads exercised, want 18", n)
 	}
 }
+
+// TestGitLabPipelineEventsEvaluateOncePerNewHeadPipeline: a pipeline
+// starting on a merge request's head evaluates it; the same pipeline
+// again (gitward's own statuses run it), a running or finished pipeline,
+// and a pipeline of commit statuses do not, so gitward's statuses can
+// never keep a pipeline going.
+func TestGitLabPipelineEventsEvaluateOncePerNewHeadPipeline(t *testing.T) {
+	fx := newGLFixture(t)
+	head := fx.srv.BranchHead(glProject, "feature")
+	event := func(id int64, status, source string) []byte {
+		return fx.payload(t, "pipeline.json", func(ev map[string]any) {
+			oa := ev["object_attributes"].(map[string]any)
+			oa["id"], oa["sha"], oa["ref"], oa["status"], oa["source"] = id, head, "feature", status, source
+			ev["merge_request"].(map[string]any)["iid"] = fx.iid
+		})
+	}
+	ci := fx.srv.AddPipeline(glProject, head, "feature", "push")
+	same := func() int64 { return ci }
+	steps := []struct {
+		what          string
+		pipeline      func() int64
+		status, src   string
+		wantEvaluated int
+	}{
+		{"a new pipeline is pending", same, "pending", "push", 1},
+		{"the same pipeline again", same, "pending", "push", 1},
+		{"the same pipeline running again", same, "running", "push", 1},
+		{"a finished pipeline", same, "success", "push", 1},
+		{"a pipeline of commit statuses", func() int64 { return fx.srv.AddPipeline(glProject, head, "feature", "external") }, "pending", "external", 1},
+		{"a newer pipeline is created", func() int64 {
+			return fx.srv.AddPipeline(glProject, head, "refs/merge-requests/1/head", "merge_request_event")
+		}, "created", "merge_request_event", 2},
+	}
+	for _, s := range steps {
+		if err := fx.h.Handle(t.Context(), handlers.GitLabPipeline, event(s.pipeline(), s.status, s.src)); err != nil {
+			t.Fatalf("%s: %v", s.what, err)
+		}
+		if fx.cap.n != s.wantEvaluated {
+			t.Fatalf("after %s: %d evaluations, want %d", s.what, fx.cap.n, s.wantEvaluated)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package gitlab
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/gitward/gitward/forge"
+)
 
 // maxHeadPipelines bounds the remembered head pipelines; past it the memory
 // starts afresh (a pipeline not remembered only means a status lands in the
@@ -34,4 +38,17 @@ func (h *headPipelines) lookup(project, sha string) int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.ids[project+"\x00"+sha]
+}
+
+// KnownHeadPipeline returns the head pipeline this adapter last read for
+// sha in repo, or 0: the pipeline gitward's statuses already went to.
+func (f *Forge) KnownHeadPipeline(repo forge.Repo, sha string) int64 {
+	return f.pipelines.lookup(pid(repo), sha)
+}
+
+// forget drops what is remembered for sha in project.
+func (h *headPipelines) forget(project, sha string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.ids, project+"\x00"+sha)
 }

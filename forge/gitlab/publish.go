@@ -66,6 +66,16 @@ func splitDescription(d string) (title, ext string) {
 	return d, ""
 }
 
+// clientError reports a 4xx answer other than 401, 403 and 429.
+func clientError(err error) bool {
+	var rerr *gl.ErrorResponse
+	if !errors.As(err, &rerr) || rerr.Response == nil {
+		return errors.Is(err, gl.ErrNotFound)
+	}
+	c := rerr.Response.StatusCode
+	return c >= 400 && c < 500 && c != 401 && c != 403 && c != 429
+}
+
 // statusState maps a check run onto a commit status state: queued →
 // pending, in_progress → running, completed → success for success, neutral
 // and skipped, canceled for cancelled, failed otherwise.
@@ -115,6 +125,13 @@ func (f *Forge) PublishCheck(ctx context.Context, repo forge.Repo, run forge.Che
 		opt.PipelineID = gl.Ptr(id)
 	}
 	s, _, err := f.c.Commits.SetCommitStatus(pid(repo), run.HeadSHA, opt, gl.WithContext(ctx))
+	if err != nil && opt.PipelineID != nil && clientError(err) {
+		// The remembered pipeline is gone (archived, deleted): forget it
+		// and let GitLab choose, as without one.
+		f.pipelines.forget(pid(repo), run.HeadSHA)
+		opt.PipelineID = nil
+		s, _, err = f.c.Commits.SetCommitStatus(pid(repo), run.HeadSHA, opt, gl.WithContext(ctx))
+	}
 	if err != nil {
 		return forge.CheckRun{}, wrap(err, "set status %s on %s", run.Name, short(run.HeadSHA))
 	}
