@@ -799,3 +799,31 @@ func TestGitLabStatusesFollowTheHeadPipeline(t *testing.T) {
 		t.Errorf("the head pipeline holds %d statuses, want the %d it had", got, before)
 	}
 }
+
+// TestGitLabAManuallyMergedMergeRequestDoesNotHideAPush: GitLab marks a
+// merge request merged when its head is pushed straight to the target
+// branch. That merge request claims the commit without any merge, so the
+// push is still recorded as unreviewed.
+func TestGitLabAManuallyMergedMergeRequestDoesNotHideAPush(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	h := newGLHarness(t)
+	iid, head := h.openMR("sneaky", map[string]string{
+		"apps/podinfo/configmap.yaml": strings.Replace(glBase["apps/podinfo/configmap.yaml"], "blue", "red", 1),
+	}, true)
+	before := h.gl.BranchHead(glProject, "main")
+	h.gl.SetBranch(glProject, "main", head)
+	h.gl.MarkMerged(glProject, iid)
+	h.deliver("Push Hook", h.payload("push.json", func(ev map[string]any) {
+		ev["ref"], ev["before"], ev["after"] = "refs/heads/main", before, head
+		ev["user_username"] = "alice"
+	}))
+	issues, err := h.srv.GitLab(h.host).IssuesLabelled(t.Context(), forge.Repo{Host: h.host, Owner: "platform", Name: "gitops"}, handlers.UnreviewedLabel)
+	if err != nil || len(issues) != 1 || !strings.Contains(issues[0].Body, head[:7]) {
+		t.Fatalf("unreviewed-change issues = %+v, %v", issues, err)
+	}
+	if h.gl.BranchHead(glProject, "gitward/audit") == "" {
+		t.Error("the push was not recorded in the ledger")
+	}
+}

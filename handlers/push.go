@@ -120,7 +120,11 @@ func (h *Push) check(ctx context.Context, f forge.Forge, repo forge.Repo, branch
 	if err != nil {
 		return fmt.Errorf("check the push to %s: %w", branch, err)
 	}
-	unreviewed, err := unclaimed(ctx, f, repo, branch, commits)
+	pushed := map[string]bool{}
+	for _, c := range commits {
+		pushed[c.SHA] = true
+	}
+	unreviewed, err := unclaimed(ctx, f, repo, branch, commits, pushed)
 	if err != nil {
 		return fmt.Errorf("check the push to %s: %w", branch, err)
 	}
@@ -131,7 +135,7 @@ func (h *Push) check(ctx context.Context, f forge.Forge, repo forge.Repo, branch
 			return ctx.Err()
 		case <-time.After(wait):
 		}
-		if unreviewed, err = unclaimed(ctx, f, repo, branch, unreviewed); err != nil {
+		if unreviewed, err = unclaimed(ctx, f, repo, branch, unreviewed, pushed); err != nil {
 			return fmt.Errorf("check the push to %s: %w", branch, err)
 		}
 	}
@@ -170,8 +174,15 @@ func (h *Push) recheck() time.Duration {
 }
 
 // unclaimed returns the commits that no pull request merged into branch
-// claims.
-func unclaimed(ctx context.Context, f forge.Forge, repo forge.Repo, branch string, commits []forge.Commit) ([]forge.Commit, error) {
+// claims. A claim counts only when the pull request's merge commit (or
+// squash, or last rebased commit) is one of the pushed commits. GitLab
+// marks a merge request merged when its head is pushed straight to the
+// target branch, with no merge commit: that claims nothing, and the push
+// is recorded as unreviewed. (GitHub names the pushed head as the merge
+// commit of such a pull request, so there the claim stands; the pull
+// request's own merge record in the ledger shows its change-control
+// verdict.)
+func unclaimed(ctx context.Context, f forge.Forge, repo forge.Repo, branch string, commits []forge.Commit, pushed map[string]bool) ([]forge.Commit, error) {
 	var out []forge.Commit
 	for _, c := range commits {
 		prs, err := f.PullRequestsForCommit(ctx, repo, c.SHA)
@@ -180,7 +191,7 @@ func unclaimed(ctx context.Context, f forge.Forge, repo forge.Repo, branch strin
 		}
 		reviewed := false
 		for _, pr := range prs {
-			reviewed = reviewed || pr.Merged && pr.BaseRef == branch
+			reviewed = reviewed || pr.Merged && pr.BaseRef == branch && pr.MergeSHA != "" && pushed[pr.MergeSHA]
 		}
 		if !reviewed {
 			out = append(out, c)

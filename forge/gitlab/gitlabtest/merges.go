@@ -1,0 +1,21 @@
+package gitlabtest
+
+// SetBranch points branch at sha, as a push of an existing commit would.
+func (s *Server) SetBranch(full, branch, sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.project(full)
+	if _, ok := p.commits[sha]; !ok {
+		s.t.Fatalf("gitlabtest: SetBranch: no commit %s in %s", sha, full)
+	}
+	p.branches[branch] = sha
+}
+
+// MarkMerged marks a merge request merged without a merge commit, as
+// GitLab does when its head is pushed straight to the target branch.
+func (s *Server) MarkMerged(full string, iid int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.project(full).mrs[iid]
+	m.mr.State, m.mr.MergeCommitSHA = "merged", ""
+}
