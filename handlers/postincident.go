@@ -154,6 +154,10 @@ func (h *IssueComment) postIncidentComment(ctx context.Context, f forge.Forge, n
 	// the webhook secret, which on GitLab is a token every project
 	// maintainer who set up the hook has seen.
 	comment, err := findComment(ctx, f, n.Thread, n.Comment.ID)
+	if errors.Is(err, forge.ErrNotFound) {
+		log.Info().Int64("comment_id", n.Comment.ID).Msg("The /approve comment is gone; nothing to record")
+		return true, nil
+	}
 	if err != nil {
 		return true, err
 	}

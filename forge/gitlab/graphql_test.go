@@ -253,3 +253,21 @@ func TestApprovalsOfBotUsersAreBot(t *testing.T) {
 		t.Errorf("%d user reads, want 2 (bob and the bot; gitward's own user is known)", n)
 	}
 }
+
+// TestNoteWithoutAnAuthorIsNoPersons: GitLab shows no author for a note of
+// a deleted user; such a note cannot carry a person's command.
+func TestNoteWithoutAnAuthorIsNoPersons(t *testing.T) {
+	fx := setup(t, gitlabtest.ProjectOptions{})
+	fx.srv.AddUser("eve")
+	id := fx.srv.AddNote(proj, int64(fx.iid), "eve", "/gitward approve", false)
+	fx.srv.DeleteUser("eve")
+	cs, err := fx.f.Comments(t.Context(), fx.ref.Thread())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.ID == id && !c.User.Bot {
+			t.Errorf("a note without an author counts as a person's: %+v", c)
+		}
+	}
+}

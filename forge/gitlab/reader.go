@@ -344,7 +344,10 @@ func (f *Forge) Comments(ctx context.Context, t forge.Thread) ([]forge.Comment, 
 			if m.author != nil && !strings.EqualFold(m.author.Username, n.Author.Username) {
 				return nil, fmt.Errorf("gitlab: notes of %s: note %d is by %s in REST and by %s in GraphQL", threadName(t), n.ID, n.Author.Username, m.author.Username)
 			}
-			c.User.Bot = own || (m.author != nil && m.author.Bot)
+			// GitLab shows no author when it hides one (a blocked or
+			// deleted user's ghost): such a note cannot be a person's
+			// command.
+			c.User.Bot = own || m.author == nil || m.author.Bot
 			c.Edited = edited(m.lastEditedAt, c.CreatedAt)
 		}
 		out = append(out, c)

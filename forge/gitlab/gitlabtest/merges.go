@@ -19,3 +19,11 @@ func (s *Server) MarkMerged(full string, iid int64) {
 	m := s.project(full).mrs[iid]
 	m.mr.State, m.mr.MergeCommitSHA = "merged", ""
 }
+
+// DeleteUser removes a user, as an administrator deleting the account
+// would: GraphQL then shows the user's notes without an author.
+func (s *Server) DeleteUser(username string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.users, username)
+}
