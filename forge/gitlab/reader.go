@@ -1,13 +1,16 @@
 package gitlab
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/snapshot"
@@ -167,51 +170,89 @@ func convertCommit(c *gl.Commit) forge.Commit {
 }
 
 // Reviews returns the merge request's approvals, one APPROVED review per
-// approver. GitLab does not record which commit an approval was given on.
-// When the project resets approvals on push ("Reset approvals when
-// commits are added"), every approval still listed was given on the head
-// of the moment, and the reviews carry the head SHA; otherwise an approval
-// may predate the latest push, and CommitSHA is "" so the policy treats it
-// as stale. The head is read before the approvals and again after, and
-// the approvals carry it only when both reads agree: a push between the
-// reads would otherwise stamp approvals given on the old head with the new
-// one. On tiers and instances without project approval settings (GitLab
-// Free, where GET /projects/:id/approvals answers 404 or 403), approvals
-// are taken as not reset on push, so they never count.
+// approver. GitLab does not record which commit an approval was given on,
+// so each approval is bound to the head by time:
+//
+//   - GitLab makes a diff version of the merge request each time it takes
+//     in a push, with the new head (head_commit_sha) and when it was made
+//     (created_at). The head H has been the head continuously since the
+//     oldest version of the newest run of versions whose head is H: a push
+//     away and back (a force-push) makes a new version, so the run starts
+//     again.
+//   - An approval whose approved_at is at or after that version's
+//     created_at was given while H was the head, and carries CommitSHA H
+//     and SubmittedAt approved_at; any earlier approval carries "", so the
+//     policy treats it as stale. Such an approval is still listed when
+//     the project does not reset approvals on push, or when GitLab's
+//     background reset after a push has not run yet.
+//   - The merge request is read after the approvals and the versions; if
+//     its head is no longer H (a push in between), no approval is stamped.
+//
+// This rule does not depend on the project's "Reset approvals when
+// commits are added": with it or without it, on any tier, GitLab
+// approvals given on the current head count.
+//
+// Older GitLab releases list approvals without approved_at; approvals
+// without one fall back to the older rule: only when the project resets
+// approvals on push is every listed approval taken as given on the head
+// of the moment, and then only when the head read before listing the
+// approvals is the head read after (a push between the reads would
+// otherwise stamp approvals given on the old head with the new one). On
+// tiers and instances without project approval settings (GitLab Free,
+// where GET /projects/:id/approvals answers 404 or 403), such approvals
+// are taken as not reset on push, so they never count. A reset GitLab
+// has not run yet is invisible to this older rule.
 //
 // An approver that is the token's own user or a bot user (project and
 // group access tokens, service accounts and other bots; see
 // Users.GetUser's "bot") has User.Bot set, and the policy does not count
 // it. Review.ID is the approver's user ID (approvals have no ID of their
-// own) and SubmittedAt is unknown.
+// own).
 func (f *Forge) Reviews(ctx context.Context, ref forge.PRRef) ([]forge.Review, error) {
-	reset, err := f.resetsApprovalsOnPush(ctx, ref.Repo)
+	// The head before the approvals are listed, for the older rule.
+	before, err := f.PullRequest(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	before := ""
-	if reset {
-		mr, err := f.PullRequest(ctx, ref)
-		if err != nil {
-			return nil, err
-		}
-		before = mr.HeadSHA
-	}
-	ap, _, err := f.c.MergeRequestApprovals.GetConfiguration(pid(ref.Repo), int64(ref.Number), gl.WithContext(ctx))
+	approvals, err := f.approvals(ctx, ref)
 	if err != nil {
-		return nil, wrap(err, "approvals of %s", ref)
+		return nil, err
 	}
-	if len(ap.ApprovedBy) == 0 {
+	if len(approvals) == 0 {
 		return nil, nil
 	}
-	head := ""
-	if reset {
-		mr, err := f.PullRequest(ctx, ref)
+	timed, untimed := false, false
+	for _, a := range approvals {
+		if a.ApprovedAt != nil {
+			timed = true
+		} else {
+			untimed = true
+		}
+	}
+	// The head and since when it has been the head, for approvals with
+	// approved_at.
+	head, since := "", time.Time{}
+	if timed {
+		if head, since, err = f.headSince(ctx, ref); err != nil {
+			return nil, err
+		}
+	}
+	after, err := f.PullRequest(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if after.HeadSHA != head {
+		head = ""
+	}
+	// The head every approval without approved_at was given on, if known.
+	legacy := ""
+	if untimed && before.HeadSHA == after.HeadSHA {
+		reset, err := f.resetsApprovalsOnPush(ctx, ref.Repo)
 		if err != nil {
 			return nil, err
 		}
-		if mr.HeadSHA == before {
-			head = before
+		if reset {
+			legacy = after.HeadSHA
 		}
 	}
 	self, err := f.Self(ctx)
@@ -219,10 +260,7 @@ func (f *Forge) Reviews(ctx context.Context, ref forge.PRRef) ([]forge.Review, e
 		return nil, err
 	}
 	var out []forge.Review
-	for _, a := range ap.ApprovedBy {
-		if a == nil || a.User == nil {
-			continue
-		}
+	for _, a := range approvals {
 		u := forge.User{Login: a.User.Username, ID: a.User.ID}
 		u.Bot = isSelf(self, gl.NoteAuthor{ID: a.User.ID, Username: a.User.Username})
 		if !u.Bot {
@@ -230,9 +268,94 @@ func (f *Forge) Reviews(ctx context.Context, ref forge.PRRef) ([]forge.Review, e
 				return nil, err
 			}
 		}
-		out = append(out, forge.Review{ID: a.User.ID, User: u, State: forge.ReviewApproved, CommitSHA: head})
+		r := forge.Review{ID: a.User.ID, User: u, State: forge.ReviewApproved}
+		switch {
+		case a.ApprovedAt == nil:
+			r.CommitSHA = legacy
+		default:
+			r.SubmittedAt = *a.ApprovedAt
+			if head != "" && !a.ApprovedAt.Before(since) {
+				r.CommitSHA = head
+			}
+		}
+		out = append(out, r)
 	}
 	return out, nil
+}
+
+// approverUser is one entry of approved_by in GET
+// /projects/:id/merge_requests/:iid/approvals. Current GitLab adds
+// approved_at, which client-go's MergeRequestApproverUser lacks; older
+// GitLab leaves it out.
+type approverUser struct {
+	User       *gl.BasicUser `json:"user"`
+	ApprovedAt *time.Time    `json:"approved_at"`
+}
+
+// approvals lists who approved the merge request and when, decoded here
+// rather than by client-go so approved_at is kept. The request is made and
+// sent by the client, with its token and error handling.
+func (f *Forge) approvals(ctx context.Context, ref forge.PRRef) ([]approverUser, error) {
+	path := fmt.Sprintf("projects/%s/merge_requests/%d/approvals", gl.PathEscape(pid(ref.Repo)), ref.Number)
+	req, err := f.c.NewRequest(http.MethodGet, path, nil, []gl.RequestOptionFunc{gl.WithContext(ctx)})
+	if err != nil {
+		return nil, fmt.Errorf("gitlab: approvals of %s: %w", ref, err)
+	}
+	var resp struct {
+		ApprovedBy []approverUser `json:"approved_by"`
+	}
+	if _, err := f.c.Do(req, &resp); err != nil {
+		return nil, wrap(err, "approvals of %s", ref)
+	}
+	out := resp.ApprovedBy[:0]
+	for _, a := range resp.ApprovedBy {
+		if a.User != nil {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// headSince reads the merge request's diff versions and returns the head
+// of the newest one and the created_at of the oldest version of the
+// newest run with that head: since then the head has not changed. It
+// returns "" when there is no version or that time is unknown.
+func (f *Forge) headSince(ctx context.Context, ref forge.PRRef) (string, time.Time, error) {
+	opt := &gl.GetMergeRequestDiffVersionsOptions{ListOptions: gl.ListOptions{PerPage: perPage}}
+	var all []*gl.MergeRequestDiffVersion
+	for {
+		page, resp, err := f.c.MergeRequests.GetMergeRequestDiffVersions(pid(ref.Repo), int64(ref.Number), opt, gl.WithContext(ctx))
+		if err != nil {
+			return "", time.Time{}, wrap(err, "diff versions of %s", ref)
+		}
+		for _, v := range page {
+			if v != nil {
+				all = append(all, v)
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	// GitLab lists versions newest first; sort by ID anyway, which GitLab
+	// hands out in order, so the answer never rests on the list's order.
+	slices.SortStableFunc(all, func(a, b *gl.MergeRequestDiffVersion) int { return cmp.Compare(b.ID, a.ID) })
+	if len(all) == 0 || all[0].HeadCommitSHA == "" {
+		return "", time.Time{}, nil
+	}
+	head := all[0].HeadCommitSHA
+	var since *time.Time
+	for _, v := range all {
+		if v.HeadCommitSHA != head {
+			break
+		}
+		since = v.CreatedAt
+	}
+	if since == nil {
+		return "", time.Time{}, nil
+	}
+	return head, *since, nil
 }
 
 // resetsApprovalsOnPush reads the project's "Reset approvals when commits

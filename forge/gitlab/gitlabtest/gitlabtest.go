@@ -6,7 +6,11 @@
 // read back what the adapter wrote. A request to any other endpoint, or
 // any other GraphQL query, fails the test. REST lists are answered in one
 // page. As on GitLab, an award emoji moves a note's updated_at without
-// making it edited. FailNext and AfterNext inject failures and races.
+// making it edited, approvals list their approved_at (HideApprovedAt
+// answers as older GitLab), and each new head of an open merge request
+// (AddMergeRequest, Push, SetBranch, commits through the API or Git) is a
+// new diff version, created at that moment. FailNext and AfterNext inject
+// failures and races.
 // Projects are also served over Git smart HTTP, through git http-backend
 // (see git.go).
 package gitlabtest
@@ -59,6 +63,12 @@ type Server struct {
 	failures        map[string][]int    // "METHOD escaped-path" → statuses to answer next
 	gitRoot         string              // bare repositories, made on the first Git request
 	requests        []string
+	// hideApprovedAt answers approvals without approved_at, as older
+	// GitLab does.
+	hideApprovedAt bool
+	// clock is the last time stamp handed out for an approval or a merge
+	// request diff version; see stampLocked.
+	clock time.Time
 }
 
 type project struct {
@@ -92,8 +102,19 @@ type mergeRequest struct {
 	mr       *gl.MergeRequest
 	commits  []string // SHAs, oldest first
 	diffs    []*gl.MergeRequestDiff
-	approved []int64
+	approved []approval
 	notes    []*gl.Note
+	// versions are the merge request's diff versions, oldest first: one
+	// more each time its head changes, as GitLab makes one when it takes
+	// in a push.
+	versions []*gl.MergeRequestDiffVersion
+}
+
+// approval is one user's approval of a merge request and when it was
+// given (GitLab's approved_at).
+type approval struct {
+	user int64
+	at   time.Time
 }
 
 // New starts a double that stops when the test ends.
@@ -185,6 +206,19 @@ func (s *Server) id() int64 { s.nextID++; return s.nextID }
 
 // now is the current time at the millisecond precision GitLab keeps.
 func now() *time.Time { t := time.Now().UTC().Truncate(time.Millisecond); return &t }
+
+// stampLocked is the time of an approval or a merge request diff version:
+// the current time at millisecond precision, but always after the last
+// stamp, so that of an approval and a push made one after the other in a
+// test the later one is later on the clock too, as it would be on GitLab.
+func (s *Server) stampLocked() time.Time {
+	t := *now()
+	if !t.After(s.clock) {
+		t = s.clock.Add(time.Millisecond)
+	}
+	s.clock = t
+	return t
+}
 
 // ProjectOptions seed a project.
 type ProjectOptions struct {
@@ -439,10 +473,29 @@ func (s *Server) refreshLocked(p *project, m *mergeRequest) {
 	mr.DiffRefs.HeadSha = head
 	mr.DiffRefs.BaseSha = mergeBase
 	mr.DiffRefs.StartSha = base
+	// A new head of an open merge request is a push GitLab takes in: a
+	// new diff version, created now, and with "Reset approvals when
+	// commits are added" the approvals are gone (GitLab resets them in a
+	// background job; see ApproveAt for one that has not run yet).
+	if mr.State != "opened" || head == "" {
+		return
+	}
+	if n := len(m.versions); n > 0 && m.versions[n-1].HeadCommitSHA == head {
+		return
+	}
+	at := s.stampLocked()
+	m.versions = append(m.versions, &gl.MergeRequestDiffVersion{
+		ID: s.id(), HeadCommitSHA: head, BaseCommitSHA: mergeBase, StartCommitSHA: base,
+		CreatedAt: &at, MergeRequestID: mr.ID, State: "collected",
+	})
+	if len(m.versions) > 1 && p.approvals.ResetApprovalsOnPush {
+		m.approved = nil
+	}
 }
 
-// Push adds a commit to a merge request's source branch, as a push would,
-// and drops approvals when the project resets them on push.
+// Push adds a commit to a merge request's source branch, as a push would:
+// the merge request gets a new diff version, and loses its approvals when
+// the project resets them on push.
 func (s *Server) Push(full string, iid int64, message string, files map[string]string) string {
 	s.mu.Lock()
 	p := s.project(full)
@@ -451,11 +504,7 @@ func (s *Server) Push(full string, iid int64, message string, files map[string]s
 	sha := s.Commit(full, branch, message, files)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := p.mrs[iid]
-	s.refreshLocked(p, m)
-	if p.approvals.ResetApprovalsOnPush {
-		m.approved = nil
-	}
+	s.refreshLocked(p, p.mrs[iid])
 	return sha
 }
 
@@ -476,12 +525,54 @@ func (s *Server) Merge(full string, iid int64) string {
 	return sha
 }
 
-// Approve records a user's approval of a merge request.
+// Approve records a user's approval of a merge request, given now: GET
+// .../approvals answers this moment as its approved_at.
 func (s *Server) Approve(full string, iid int64, username string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.project(full).mrs[iid]
-	m.approved = append(m.approved, s.user(username).ID)
+	s.approveLocked(full, iid, username, s.stampLocked())
+}
+
+// ApproveAt records a user's approval of a merge request given at at,
+// whatever happened since: an approval given before a push that is still
+// listed because GitLab's background reset has not run yet, or one given
+// before a project stopped resetting approvals.
+func (s *Server) ApproveAt(full string, iid int64, username string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.approveLocked(full, iid, username, at.UTC().Truncate(time.Millisecond))
+}
+
+func (s *Server) approveLocked(full string, iid int64, username string, at time.Time) {
+	m, ok := s.project(full).mrs[iid]
+	if !ok {
+		s.t.Fatalf("gitlabtest: no merge request %s!%d", full, iid)
+	}
+	m.approved = append(m.approved, approval{user: s.user(username).ID, at: at})
+}
+
+// HideApprovedAt makes GET .../approvals answer without approved_at, as
+// GitLab versions from before the field do.
+func (s *Server) HideApprovedAt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hideApprovedAt = true
+}
+
+// Versions returns copies of a merge request's diff versions, newest
+// first, as GET .../versions answers them.
+func (s *Server) Versions(full string, iid int64) []gl.MergeRequestDiffVersion {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.project(full).mrs[iid]
+	if !ok {
+		s.t.Fatalf("gitlabtest: no merge request %s!%d", full, iid)
+	}
+	var out []gl.MergeRequestDiffVersion
+	for i := len(m.versions) - 1; i >= 0; i-- {
+		out = append(out, *m.versions[i])
+	}
+	return out
 }
 
 // AddNote posts a note on a merge request as a user and returns its ID.

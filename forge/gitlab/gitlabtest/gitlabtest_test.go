@@ -1,14 +1,17 @@
 package gitlabtest_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitward/gitward/forge/gitlab/gitlabtest"
+	gl "gitlab.com/gitlab-org/api/client-go"
 )
 
 // recordingTB records Errorf instead of failing the real test.
@@ -130,5 +133,55 @@ func TestGraphQLNotesWantAStringIID(t *testing.T) {
 	want := fmt.Sprintf(`"id":"gid://gitlab/DiscussionNote/%d"`, n)
 	if status != http.StatusOK || !strings.Contains(body, want) || !strings.Contains(body, `"bot":true`) || !strings.Contains(body, `"lastEditedAt":null`) {
 		t.Fatalf("status %d, body %s; want %s", status, body, want)
+	}
+}
+
+// TestApprovalsAndVersionsAsGitLabAnswers: approved_by entries carry
+// "user" and "approved_at", and the merge request's diff versions come
+// newest first, one per head, including a commit made through the API.
+func TestApprovalsAndVersionsAsGitLabAnswers(t *testing.T) {
+	srv := gitlabtest.New(t)
+	const proj = "group/proj"
+	srv.AddProject(proj, gitlabtest.ProjectOptions{})
+	srv.AddUser("alice")
+	srv.AddUser("bob")
+	first := srv.Commit(proj, "feature", "one", map[string]string{"a": "1"})
+	iid := srv.AddMergeRequest(proj, gitlabtest.MergeRequestOptions{Source: "feature", Author: "alice"})
+	srv.Approve(proj, iid, "bob")
+	c := srv.Client()
+	second, _, err := c.Commits.CreateCommit(proj, &gl.CreateCommitOptions{
+		Branch: gl.Ptr("feature"), CommitMessage: gl.Ptr("two"),
+		Actions: []*gl.CommitActionOptions{{Action: gl.Ptr(gl.FileCreate), FilePath: gl.Ptr("b"), Content: gl.Ptr("2")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, _, err := c.MergeRequests.GetMergeRequestDiffVersions(proj, iid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 2 || vs[0].HeadCommitSHA != second.ID || vs[1].HeadCommitSHA != first ||
+		vs[0].CreatedAt == nil || vs[1].CreatedAt == nil || !vs[0].CreatedAt.After(*vs[1].CreatedAt) || vs[0].ID <= vs[1].ID {
+		t.Fatalf("versions = %+v", vs)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL()+"/api/v4/projects/group%2Fproj/merge_requests/1/approvals", nil)
+	req.Header.Set("Private-Token", gitlabtest.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		ApprovedBy []map[string]json.RawMessage `json:"approved_by"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.ApprovedBy) != 1 || body.ApprovedBy[0]["user"] == nil || body.ApprovedBy[0]["approved_at"] == nil {
+		t.Fatalf("approved_by = %v", body.ApprovedBy)
+	}
+	var at time.Time
+	if err := json.Unmarshal(body.ApprovedBy[0]["approved_at"], &at); err != nil || at.Before(*vs[1].CreatedAt) || !at.Before(*vs[0].CreatedAt) {
+		t.Fatalf("approved_at = %s (%v), versions at %v and %v", body.ApprovedBy[0]["approved_at"], err, vs[1].CreatedAt, vs[0].CreatedAt)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go"
 )
@@ -44,6 +45,7 @@ func (s *Server) routes() http.Handler {
 	h("GET "+api+"/projects/{id}/merge_requests/{iid}/commits", s.withMR(s.mrCommits))
 	h("GET "+api+"/projects/{id}/merge_requests/{iid}/approvals", s.withMR(s.mrApprovals))
 	h("GET "+api+"/projects/{id}/merge_requests/{iid}/diffs", s.withMR(s.mrDiffs))
+	h("GET "+api+"/projects/{id}/merge_requests/{iid}/versions", s.withMR(s.mrVersions))
 	for _, kind := range []string{"merge_requests", "issues"} {
 		notes := api + "/projects/{id}/" + kind + "/{iid}/notes"
 		issue := kind == "issues"
@@ -250,14 +252,42 @@ func (s *Server) mrCommits(w http.ResponseWriter, _ *http.Request, p *project, m
 	writeJSON(w, http.StatusOK, out)
 }
 
+// approverUser is one entry of approved_by as current GitLab answers it;
+// client-go's MergeRequestApproverUser has no approved_at.
+type approverUser struct {
+	User       *gl.BasicUser `json:"user"`
+	ApprovedAt *time.Time    `json:"approved_at,omitempty"`
+}
+
 func (s *Server) mrApprovals(w http.ResponseWriter, _ *http.Request, _ *project, m *mergeRequest) {
-	out := gl.MergeRequestApprovals{ID: m.mr.ID, IID: m.mr.IID, ProjectID: m.mr.ProjectID, Approved: len(m.approved) > 0}
-	for _, id := range m.approved {
-		for _, u := range s.users {
-			if u.ID == id {
-				out.ApprovedBy = append(out.ApprovedBy, &gl.MergeRequestApproverUser{User: &gl.BasicUser{ID: u.ID, Username: u.Username, Name: u.Name, State: u.State}})
-			}
+	out := struct {
+		gl.MergeRequestApprovals
+		ApprovedBy []approverUser `json:"approved_by"`
+	}{
+		MergeRequestApprovals: gl.MergeRequestApprovals{ID: m.mr.ID, IID: m.mr.IID, ProjectID: m.mr.ProjectID, Approved: len(m.approved) > 0},
+		ApprovedBy:            []approverUser{},
+	}
+	for _, a := range m.approved {
+		u := s.userByID(a.user)
+		if u == nil {
+			continue
 		}
+		e := approverUser{User: &gl.BasicUser{ID: u.ID, Username: u.Username, Name: u.Name, State: u.State}}
+		if !s.hideApprovedAt {
+			at := a.at
+			e.ApprovedAt = &at
+		}
+		out.ApprovedBy = append(out.ApprovedBy, e)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// mrVersions lists the merge request's diff versions newest first, as
+// GitLab does.
+func (s *Server) mrVersions(w http.ResponseWriter, _ *http.Request, _ *project, m *mergeRequest) {
+	out := []*gl.MergeRequestDiffVersion{}
+	for i := len(m.versions) - 1; i >= 0; i-- {
+		out = append(out, m.versions[i])
 	}
 	writeJSON(w, http.StatusOK, out)
 }

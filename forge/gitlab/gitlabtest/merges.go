@@ -1,6 +1,8 @@
 package gitlabtest
 
-// SetBranch points branch at sha, as a push of an existing commit would.
+// SetBranch points branch at sha, as a push of an existing commit would
+// (a force-push among them). Open merge requests from the branch follow
+// it: a new head is a new diff version, as on GitLab.
 func (s *Server) SetBranch(full, branch, sha string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -9,6 +11,11 @@ func (s *Server) SetBranch(full, branch, sha string) {
 		s.t.Fatalf("gitlabtest: SetBranch: no commit %s in %s", sha, full)
 	}
 	p.branches[branch] = sha
+	for _, iid := range sortedKeys(p.mrs) {
+		if m := p.mrs[iid]; m.mr.State == "opened" && m.mr.SourceBranch == branch {
+			s.refreshLocked(p, m)
+		}
+	}
 }
 
 // MarkMerged marks a merge request merged without a merge commit, as
