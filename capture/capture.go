@@ -96,7 +96,7 @@ func (c Captured) String() string {
 	if c.Field.InLive {
 		v = "set to " + jsonText(c.Field.Live)
 	}
-	return fmt.Sprintf("%s %s: %s (%s, %s)", describe(c.Object), c.Field.Pointer, v, c.Route, c.File)
+	return fmt.Sprintf("%s %s: %s (%s, %s)", c.Object.Describe(), c.Field.Pointer, v, c.Route, c.File)
 }
 
 // Refusal is a drifted object that is not captured.
@@ -105,7 +105,7 @@ type Refusal struct {
 	Reason string
 }
 
-func (r Refusal) String() string { return describe(r.Object) + ": " + r.Reason }
+func (r Refusal) String() string { return r.Object.Describe() + ": " + r.Reason }
 
 // Plan works out how to write the live state of in.App's drifted objects
 // back into the snapshot's files, and verifies it. Objects it cannot
@@ -464,19 +464,8 @@ func relatedAny(p string, ptrs []string) bool {
 }
 
 // describe names an object as kubectl does: "Deployment.apps prod/web".
-func describe(id objects.ID) string {
-	return describeKey(objKey{id.Group, id.Kind, id.Namespace, id.Name})
-}
-
 func describeKey(k objKey) string {
-	s := k.kind
-	if k.group != "" {
-		s += "." + k.group
-	}
-	if k.namespace != "" {
-		return s + " " + k.namespace + "/" + k.name
-	}
-	return s + " " + k.name
+	return objects.ID{Group: k.group, Kind: k.kind, Namespace: k.namespace, Name: k.name}.Describe()
 }
 
 // fileDiff is the unified diff of one file, old nil for a new file, in the

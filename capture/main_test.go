@@ -270,7 +270,7 @@ func equalText(t *testing.T, what, got, want string) {
 func captured(ch *Change) string {
 	var b strings.Builder
 	for _, c := range ch.Captured {
-		fmt.Fprintf(&b, "%s %s %s %s\n", describe(c.Object), c.Field.Pointer, c.Route, c.File)
+		fmt.Fprintf(&b, "%s %s %s %s\n", c.Object.Describe(), c.Field.Pointer, c.Route, c.File)
 	}
 	return b.String()
 }

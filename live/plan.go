@@ -115,7 +115,7 @@ func (e *examiner) examine(ctx context.Context, j job) *Object {
 		return out
 	}
 	if gvk.Kind == "" || gvk.Version == "" || obj.GetName() == "" {
-		return fail(&Error{Cluster: e.c.Name, Op: "read", Object: describe(out.ID),
+		return fail(&Error{Cluster: e.c.Name, Op: "read", Object: out.ID.Describe(),
 			Err: errors.New("the object needs apiVersion, kind and metadata.name")})
 	}
 	if !j.prune && isSops(obj) {
@@ -139,11 +139,11 @@ func (e *examiner) examine(ctx context.Context, j job) *Object {
 			out.Note = "its CustomResourceDefinition is not in the cluster yet, so it was not dry-run"
 			return out
 		}
-		return fail(&Error{Cluster: e.c.Name, Op: "map", Object: describe(out.ID),
+		return fail(&Error{Cluster: e.c.Name, Op: "map", Object: out.ID.Describe(),
 			Err: fmt.Errorf("the cluster does not serve %s %s; is its CustomResourceDefinition installed?", gvk.Kind, gvk.GroupVersion())})
 	}
 	if err != nil {
-		return fail(e.c.wrap(err, "map", "get", schema.GroupResource{}, "", describe(out.ID)))
+		return fail(e.c.wrap(err, "map", "get", schema.GroupResource{}, "", out.ID.Describe()))
 	}
 	ns := ""
 	if m.namespaced {
@@ -163,7 +163,7 @@ func (e *examiner) examine(ctx context.Context, j job) *Object {
 	case apierrors.IsNotFound(err):
 		live = nil
 	case err != nil:
-		return fail(e.c.wrap(err, "get", "get", gr, ns, describe(out.ID)))
+		return fail(e.c.wrap(err, "get", "get", gr, ns, out.ID.Describe()))
 	}
 
 	if j.prune {
@@ -188,7 +188,7 @@ func (e *examiner) examine(ctx context.Context, j job) *Object {
 			out.Note = fmt.Sprintf("namespace %s does not exist yet, so it was not dry-run", ns)
 			return out
 		}
-		werr := e.c.wrap(err, "dry-run apply", "patch", gr, ns, describe(out.ID))
+		werr := e.c.wrap(err, "dry-run apply", "patch", gr, ns, out.ID.Describe())
 		werr.Err = scrub(werr.Err, apply)
 		return fail(werr)
 	}

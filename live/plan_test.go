@@ -16,7 +16,7 @@ import (
 func report(r *Result) string {
 	var b strings.Builder
 	for _, o := range r.Objects {
-		fmt.Fprintf(&b, "%s %s", o.Action, describe(o.ID))
+		fmt.Fprintf(&b, "%s %s", o.Action, o.ID.Describe())
 		if o.Note != "" {
 			fmt.Fprintf(&b, " (%s)", o.Note)
 		}

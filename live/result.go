@@ -79,18 +79,6 @@ func (r *Result) Err() error {
 	return errors.Join(errs...)
 }
 
-// describe names an object as kubectl does: "Deployment.apps podinfo/web".
-func describe(id objects.ID) string {
-	s := id.Kind
-	if id.Group != "" {
-		s += "." + id.Group
-	}
-	if id.Namespace != "" {
-		return s + " " + id.Namespace + "/" + id.Name
-	}
-	return s + " " + id.Name
-}
-
 func idLess(a, b objects.ID) bool {
 	if a.Group != b.Group {
 		return a.Group < b.Group

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gitward/gitward/capture"
 	"github.com/gitward/gitward/render"
-	"github.com/gitward/gitward/render/objects"
 )
 
 // maxDiffChars bounds the diff in a body, so the body stays under GitHub's
@@ -48,7 +47,7 @@ func Body(ch *capture.Change, incident string) string {
 	fmt.Fprintf(&b, "### Drifted fields (%d)\n\n", len(ch.Captured))
 	b.WriteString("| Object | Field: cluster vs git, changed by (manager, time) | Written to |\n|---|---|---|\n")
 	for _, c := range ch.Captured {
-		fmt.Fprintf(&b, "| %s | %s | `%s` (%s) |\n", cell(name(c.Object)), cell(c.Field.String()), cell(c.File), c.Route)
+		fmt.Fprintf(&b, "| %s | %s | `%s` (%s) |\n", cell(c.Object.Describe()), cell(c.Field.String()), cell(c.File), c.Route)
 	}
 	if len(ch.Refusals) > 0 {
 		fmt.Fprintf(&b, "\n### Not captured (%d)\n\n", len(ch.Refusals))
@@ -75,18 +74,6 @@ func Body(ch *capture.Change, incident string) string {
 	}
 	b.WriteString("```\n")
 	return b.String()
-}
-
-// name names an object as kubectl does: "Deployment.apps prod/web".
-func name(id objects.ID) string {
-	s := id.Kind
-	if id.Group != "" {
-		s += "." + id.Group
-	}
-	if id.Namespace != "" {
-		return s + " " + id.Namespace + "/" + id.Name
-	}
-	return s + " " + id.Name
 }
 
 // cell makes text safe in a table cell.

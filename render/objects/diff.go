@@ -199,7 +199,7 @@ func diffObject(base, head *Object, differ LineDiffer) (*ObjectChange, error) {
 // words are left out: they could quote the value it could not write.
 func renderError(side string, o *Object) error {
 	return fmt.Errorf("%s render: %w", side, &Error{Doc: o.Doc, Line: o.Line,
-		Msg: o.ID.describe() + " cannot be written back as YAML"})
+		Msg: o.ID.Describe() + " cannot be written back as YAML"})
 }
 
 // lines is the default LineDiffer: git's changed lines at git's speed

@@ -64,9 +64,9 @@ func (k key) less(o key) bool {
 	return k.name < o.name
 }
 
-// describe names an object for messages: kind, group and namespace/name,
+// Describe names an object for messages: kind, group and namespace/name,
 // as kubectl does ("Deployment.apps default/web").
-func (id ID) describe() string {
+func (id ID) Describe() string {
 	s := id.Kind
 	if id.Group != "" {
 		s += "." + id.Group
@@ -154,7 +154,7 @@ func Parse(stream []byte) ([]Object, error) {
 			first := objs[i]
 			return nil, &Error{Doc: doc, Line: obj.Line, Msg: fmt.Sprintf(
 				"%s is defined twice: in document %d (line %d) and document %d (line %d)",
-				obj.ID.describe(), first.Doc, first.Line, doc, obj.Line)}
+				obj.ID.Describe(), first.Doc, first.Line, doc, obj.Line)}
 		}
 		seen[obj.ID.key()] = len(objs)
 		objs = append(objs, obj)
