@@ -223,14 +223,8 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 	if err != nil {
 		return fmt.Errorf("evaluate %s: %w", ref, err)
 	}
-	ev := &Evaluation{Forge: f, PR: pr, Started: e.now(), existing: latestByName(runs)}
+	ev := newEvaluation(f, pr, nil, runs, e.now())
 	defer ev.Close()
-	ev.FirstSeen = ev.Started
-	for _, r := range runs {
-		if !r.StartedAt.IsZero() && r.StartedAt.Before(ev.FirstSeen) {
-			ev.FirstSeen = r.StartedAt
-		}
-	}
 
 	cfg, cfgErr := LoadRepoConfig(ctx, f, ref.Repo, pr.BaseSHA)
 	if cfgErr != nil {
@@ -305,7 +299,17 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 // fails, so a passing forge error does not fail a check. Capabilities are
 // idempotent: each run re-reads the facts and republishes in place.
 func (e *Evaluator) evaluateWithRetries(ctx context.Context, c Capability, ev *Evaluation) error {
-	retries, wait := e.Retries, e.Backoff
+	return retry(ctx, e.Retries, e.Backoff, func() error { return c.Evaluate(ctx, ev) },
+		func(attempt int, wait time.Duration, err error) {
+			zerolog.Ctx(ctx).Warn().Err(err).Str("capability", c.Name()).Int("attempt", attempt).Dur("retry_in", wait).Msg("Capability failed; retrying")
+		})
+}
+
+// retry runs do, and again while it fails: at most retries more times,
+// first after wait, then twice as long each time. Zero values mean 2
+// retries from 2 seconds; a negative retries means none. failed, when set,
+// hears of each failure that is retried. It returns do's last error.
+func retry(ctx context.Context, retries int, wait time.Duration, do func() error, failed func(attempt int, wait time.Duration, err error)) error {
 	if retries == 0 {
 		retries = 2
 	}
@@ -313,11 +317,13 @@ func (e *Evaluator) evaluateWithRetries(ctx context.Context, c Capability, ev *E
 		wait = 2 * time.Second
 	}
 	for attempt := 0; ; attempt++ {
-		err := c.Evaluate(ctx, ev)
+		err := do()
 		if err == nil || attempt >= retries || ctx.Err() != nil {
 			return err
 		}
-		zerolog.Ctx(ctx).Warn().Err(err).Str("capability", c.Name()).Int("attempt", attempt+1).Dur("retry_in", wait).Msg("Capability failed; retrying")
+		if failed != nil {
+			failed(attempt+1, wait, err)
+		}
 		select {
 		case <-ctx.Done():
 			return err
@@ -325,6 +331,32 @@ func (e *Evaluator) evaluateWithRetries(ctx context.Context, c Capability, ev *E
 		}
 		wait *= 2
 	}
+}
+
+// newEvaluation starts evaluating pr, whose head carries runs, under cfg.
+// FirstSeen is the earliest start of a run there, or started.
+func newEvaluation(f forge.Forge, pr *forge.PullRequest, cfg *config.Repo, runs []forge.CheckRun, started time.Time) *Evaluation {
+	ev := &Evaluation{Forge: f, PR: pr, Config: cfg, Started: started, FirstSeen: started, existing: latestByName(runs)}
+	for _, r := range runs {
+		if !r.StartedAt.IsZero() && r.StartedAt.Before(ev.FirstSeen) {
+			ev.FirstSeen = r.StartedAt
+		}
+	}
+	return ev
+}
+
+// gathererOf is the capability of e that gathers change control's facts,
+// or nil.
+func gathererOf(e *Evaluator) Gatherer {
+	if e == nil {
+		return nil
+	}
+	for _, c := range e.Capabilities {
+		if g, ok := c.(Gatherer); ok {
+			return g
+		}
+	}
+	return nil
 }
 
 // latestByName keeps the newest run of each name.

@@ -149,14 +149,8 @@ func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 	}
 	m := audit.Merge{Repo: repo, PR: *pr, MergedAt: mergedAt, MergedBy: mergedBy, CheckRuns: runs, Version: h.Version}
 
-	ev := &Evaluation{Forge: f, PR: pr, Config: cfg, Started: h.now(), existing: latestByName(runs)}
+	ev := newEvaluation(f, pr, cfg, runs, h.now())
 	defer ev.Close()
-	ev.FirstSeen = ev.Started
-	for _, r := range runs {
-		if !r.StartedAt.IsZero() && r.StartedAt.Before(ev.FirstSeen) {
-			ev.FirstSeen = r.StartedAt
-		}
-	}
 	if invalid != nil {
 		facts := policy.Facts{ConfigError: invalid}
 		m.Facts, m.Verdict = &facts, policy.Evaluate(facts)
@@ -208,37 +202,17 @@ func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 // gather reads change control's facts with the capability that gathers
 // them, retrying a failing read.
 func (h *Merged) gather(ctx context.Context, ev *Evaluation) (policy.Facts, error) {
-	var g Gatherer
-	if h.Evaluator != nil {
-		for _, c := range h.Evaluator.Capabilities {
-			if cg, ok := c.(Gatherer); ok {
-				g = cg
-				break
-			}
-		}
-	}
+	g := gathererOf(h.Evaluator)
 	if g == nil {
 		return policy.Facts{}, errors.New("gitward runs without the change-control capability")
 	}
-	retries, wait := h.Retries, h.Backoff
-	if retries == 0 {
-		retries = 2
-	}
-	if wait == 0 {
-		wait = 2 * time.Second
-	}
-	for attempt := 0; ; attempt++ {
-		facts, err := g.Gather(ctx, ev)
-		if err == nil || attempt >= retries || ctx.Err() != nil {
-			return facts, err
-		}
-		select {
-		case <-ctx.Done():
-			return facts, err
-		case <-time.After(wait):
-		}
-		wait *= 2
-	}
+	var facts policy.Facts
+	err := retry(ctx, h.Retries, h.Backoff, func() error {
+		var err error
+		facts, err = g.Gather(ctx, ev)
+		return err
+	}, nil)
+	return facts, err
 }
 
 // manifests renders the affected apps at the merge commit.

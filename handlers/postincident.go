@@ -254,7 +254,7 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref
 
 	// The policy judges the approval as if it had been given on the pull
 	// request's head: separation of duties and path rules as there.
-	g := h.gatherer()
+	g := gathererOf(h.Evaluator)
 	if g == nil {
 		return "gitward runs without the change-control capability, so eligibility cannot be judged", rec, cfg, nil
 	}
@@ -262,9 +262,8 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref
 	if err != nil {
 		return "", rec, cfg, err
 	}
-	ev := &Evaluation{Forge: f, PR: pr, Config: cfg, Started: time.Now(), existing: latestByName(runs)}
+	ev := newEvaluation(f, pr, cfg, runs, time.Now())
 	defer ev.Close()
-	ev.FirstSeen = ev.Started
 	facts, err := g.Gather(ctx, ev)
 	if err != nil {
 		return "", rec, cfg, err
@@ -334,17 +333,4 @@ func prRef(f forge.Forge, number int) string {
 		prefix = "#"
 	}
 	return fmt.Sprintf("%s%d", prefix, number)
-}
-
-// gatherer is the capability that gathers change control's facts.
-func (h *IssueComment) gatherer() Gatherer {
-	if h.Evaluator == nil {
-		return nil
-	}
-	for _, c := range h.Evaluator.Capabilities {
-		if g, ok := c.(Gatherer); ok {
-			return g
-		}
-	}
-	return nil
 }
