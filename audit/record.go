@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -365,7 +366,7 @@ func (r *Record) Validate() error {
 			add("a merge record needs pull_request")
 		case r.PullRequest.Number < 1 || !isSHA(r.PullRequest.MergeSHA):
 			add("pull_request needs a number and a merge_sha")
-		case !contains(r.Covers, r.PullRequest.MergeSHA):
+		case !slices.Contains(r.Covers, r.PullRequest.MergeSHA):
 			add("covers does not include the merge commit %s", prefix(r.PullRequest.MergeSHA, 7))
 		}
 		if r.ChangeControl == nil {
@@ -393,7 +394,7 @@ func (r *Record) Validate() error {
 			add("a retroactive-approval record needs pull_request")
 		case r.PullRequest.Number < 1 || !isSHA(r.PullRequest.MergeSHA):
 			add("pull_request needs a number and a merge_sha")
-		case !contains(r.Covers, r.PullRequest.MergeSHA):
+		case !slices.Contains(r.Covers, r.PullRequest.MergeSHA):
 			add("covers does not include the merge commit %s", prefix(r.PullRequest.MergeSHA, 7))
 		}
 		switch {
@@ -503,15 +504,6 @@ func isHex(s string) bool {
 		}
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // prefix is the first n characters of s.

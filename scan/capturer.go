@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -340,7 +341,7 @@ func (c *Capturer) publish(ctx context.Context, repo forge.Repo, head string, ch
 		}
 		action = Updated
 	}
-	if !hasLabel(pr.Labels, Label) {
+	if !slices.Contains(pr.Labels, Label) {
 		if err := c.Forge.AddLabels(ctx, pr.Ref.Thread(), Label); err != nil {
 			return Failed, pr.Ref.Number, err
 		}
@@ -403,15 +404,6 @@ func (c *Capturer) file(ctx context.Context, repo forge.Repo, sha, path string) 
 		data = []byte{}
 	}
 	return data, nil
-}
-
-func hasLabel(labels []string, l string) bool {
-	for _, x := range labels {
-		if x == l {
-			return true
-		}
-	}
-	return false
 }
 
 func short(sha string) string {

@@ -9,6 +9,7 @@ package changecontrol
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -65,7 +66,7 @@ func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) erro
 
 	if facts.BreakGlass != nil && ev.Config != nil {
 		label := ev.Config.BreakGlass.Label
-		if !contains(ev.PR.Labels, label) {
+		if !slices.Contains(ev.PR.Labels, label) {
 			if err := ev.Forge.AddLabels(ctx, ev.PR.Ref.Thread(), label); err != nil {
 				return err
 			}
@@ -272,15 +273,6 @@ func sortedTrue(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func short(sha string) string {
