@@ -49,21 +49,31 @@ func (s *Server) newGitHub(opts Options, cache *snapshot.Cache) (*ghforge.Forge,
 	}), nil
 }
 
-// newGitLabs builds one adapter per GitLab host, keyed by the host its
-// projects' web URLs name.
+// checkGitLabHosts says what is wrong with the GitLab hosts, before
+// anything is built from them.
+func checkGitLabHosts(hosts []GitLabHost) error {
+	seen := map[string]bool{}
+	for i, h := range hosts {
+		host := gitlabHost(h.BaseURL)
+		switch {
+		case host == "":
+			return fmt.Errorf("gitlab host %d: base URL %q is not an http(s) URL", i+1, h.BaseURL)
+		case seen[host]:
+			return fmt.Errorf("gitlab host %d: %s is configured twice", i+1, host)
+		case len(h.Token) == 0:
+			return fmt.Errorf("gitlab host %s: access token is not set", host)
+		}
+		seen[host] = true
+	}
+	return nil
+}
+
+// newGitLabs builds one adapter per GitLab host (checked by
+// checkGitLabHosts), keyed by the host its projects' web URLs name.
 func newGitLabs(opts Options, cache *snapshot.Cache, m *Metrics) (map[string]*glforge.Forge, error) {
 	out := map[string]*glforge.Forge{}
-	for i, h := range opts.GitLabHosts {
+	for _, h := range opts.GitLabHosts {
 		host := gitlabHost(h.BaseURL)
-		if host == "" {
-			return nil, fmt.Errorf("gitlab host %d: base URL %q is not an http(s) URL", i+1, h.BaseURL)
-		}
-		if _, dup := out[host]; dup {
-			return nil, fmt.Errorf("gitlab host %d: %s is configured twice", i+1, host)
-		}
-		if len(h.Token) == 0 {
-			return nil, fmt.Errorf("gitlab host %s: access token is not set", host)
-		}
 		transport := opts.GitLabTransport
 		if transport == nil {
 			transport = http.DefaultTransport

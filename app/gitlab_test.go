@@ -826,3 +826,28 @@ func TestGitLabAManuallyMergedMergeRequestDoesNotHideAPush(t *testing.T) {
 		t.Error("the push was not recorded in the ledger")
 	}
 }
+
+// TestGitLabOptionsThatCannotWorkAreRefused: app.New says what is wrong
+// with the forges it is given, before it contacts anything.
+func TestGitLabOptionsThatCannotWorkAreRefused(t *testing.T) {
+	host := func(url, token string) app.GitLabHost { return app.GitLabHost{BaseURL: url, Token: []byte(token)} }
+	for _, tc := range []struct {
+		name string
+		opts app.Options
+		want string
+	}{
+		{"no forge", app.Options{}, "no forge configured"},
+		{"no webhook secret", app.Options{GitLabHosts: []app.GitLabHost{host("https://gitlab.example.com/", "t")}}, "gitlab webhook secret token is not set"},
+		{"not an http URL", app.Options{GitLabWebhookSecret: []byte("s"), GitLabHosts: []app.GitLabHost{host("ftp://gitlab.example.com/", "t")}}, `gitlab host 1: base URL "ftp://gitlab.example.com/" is not an http(s) URL`},
+		{"a host twice", app.Options{GitLabWebhookSecret: []byte("s"), GitLabHosts: []app.GitLabHost{host("https://gitlab.example.com/", "t"), host("https://gitlab.example.com/x/", "u")}}, "gitlab host 2: gitlab.example.com is configured twice"},
+		{"no token", app.Options{GitLabWebhookSecret: []byte("s"), GitLabHosts: []app.GitLabHost{host("https://gitlab.example.com/", "")}}, "gitlab host gitlab.example.com: access token is not set"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.SnapshotDir = t.TempDir()
+			_, err := app.New(tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("app.New: %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}

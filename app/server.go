@@ -162,6 +162,9 @@ func New(opts Options) (*Server, error) {
 	case len(opts.GitLabHosts) > 0 && len(opts.GitLabWebhookSecret) == 0:
 		return nil, errors.New("gitlab webhook secret token is not set")
 	}
+	if err := checkGitLabHosts(opts.GitLabHosts); err != nil {
+		return nil, err
+	}
 	if opts.GitHubTimeout == 0 {
 		opts.GitHubTimeout = 30 * time.Second
 	}
