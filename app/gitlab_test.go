@@ -780,14 +780,26 @@ func TestGitLabStatusesFollowTheHeadPipeline(t *testing.T) {
 		})
 	}
 
-	// A newer pipeline of the same commit on a tag is not the merge
-	// request's: the statuses go to its head pipeline, not to the newest.
-	var head1 int64
+	// GitLab names a new pipeline as the head a moment after it starts:
+	// the event's pipeline gets the statuses even while the merge request
+	// still names the previous one.
+	var current int64
 	for _, pl := range h.gl.Pipelines(glProject, head) {
 		if pl.Ref == "refs/merge-requests/1/head" {
-			head1 = pl.ID
+			current = pl.ID
 		}
 	}
+	h.gl.HoldHeadPipeline(glProject, iid, current)
+	lagging := h.gl.AddPipeline(glProject, head, "green", "push")
+	h.deliver("Pipeline Hook", pipelineEvent(lagging, "green", "push", 0))
+	if got := names(lagging); !slices.Equal(got, want) {
+		t.Errorf("statuses in the pipeline GitLab does not name yet = %v, want %v", got, want)
+	}
+	h.gl.HoldHeadPipeline(glProject, iid, 0)
+
+	// A newer pipeline of the same commit on a tag is not the merge
+	// request's: the statuses go to its head pipeline, not to the newest.
+	head1 := lagging
 	before := len(h.gl.PipelineStatuses(glProject, head, head1))
 	tag := h.gl.AddPipeline(glProject, head, "v1.0.0", "push")
 	h.deliver("Pipeline Hook", pipelineEvent(tag, "v1.0.0", "push", 0))

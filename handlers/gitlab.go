@@ -282,10 +282,11 @@ var pipelineStarting = map[string]bool{
 	"created": true, "pending": true, "waiting_for_resource": true, "preparing": true, "manual": true, "scheduled": true,
 }
 
-// knownHeadPipeline is a forge that remembers the head pipeline it last
-// read for a commit (the GitLab adapter).
+// knownHeadPipeline is a forge that remembers the head pipeline of a
+// commit, and can be told of a newer one (the GitLab adapter).
 type knownHeadPipeline interface {
 	KnownHeadPipeline(repo forge.Repo, sha string) int64
+	UseHeadPipeline(repo forge.Repo, sha string, id int64)
 }
 
 // pipeline evaluates the open merge requests whose head a new pipeline
@@ -318,6 +319,9 @@ func (h *GitLab) pipeline(ctx context.Context, f forge.Forge, repo forge.Repo, e
 		log.Debug().Int64("pipeline", oa.ID).Msg("gitward already evaluated with this head pipeline")
 		return nil
 	}
+	// The merge requests whose head pipeline this is: the one a merge
+	// request pipeline names, or the open ones whose source branch it runs
+	// on (not a tag's pipeline of the same commit).
 	var refs []forge.PRRef
 	if ev.MergeRequest != nil && ev.MergeRequest.IID != 0 {
 		refs = append(refs, forge.PRRef{Repo: repo, Number: int(ev.MergeRequest.IID)})
@@ -327,10 +331,15 @@ func (h *GitLab) pipeline(ctx context.Context, f forge.Forge, repo forge.Repo, e
 			return fmt.Errorf("%s: merge requests of %s: %w", event, oa.SHA, err)
 		}
 		for _, pr := range prs {
-			if pr.State == forge.PROpen && (pr.HeadSHA == "" || pr.HeadSHA == oa.SHA) {
+			if pr.State == forge.PROpen && (pr.HeadSHA == "" || pr.HeadSHA == oa.SHA) && pr.HeadRef == oa.Ref {
 				refs = append(refs, pr.Ref)
 			}
 		}
+	}
+	if k, ok := f.(knownHeadPipeline); ok && len(refs) > 0 && oa.ID != 0 {
+		// GitLab names the new pipeline as the merge request's head a
+		// moment later; the statuses go into it now.
+		k.UseHeadPipeline(repo, oa.SHA, oa.ID)
 	}
 	var errs []error
 	for _, ref := range refs {

@@ -22,6 +22,10 @@ type headPipelines struct {
 	ids map[string]int64 // "project\x00sha" → pipeline ID
 }
 
+// remember records id as the head pipeline of sha unless a newer one
+// (pipeline IDs only grow) is known: GitLab updates a merge request's
+// head_pipeline a moment after a pipeline starts, so a read can still
+// name the previous one.
 func (h *headPipelines) remember(project, sha string, id int64) {
 	if sha == "" || id == 0 {
 		return
@@ -31,7 +35,9 @@ func (h *headPipelines) remember(project, sha string, id int64) {
 	if h.ids == nil || len(h.ids) >= maxHeadPipelines {
 		h.ids = map[string]int64{}
 	}
-	h.ids[project+"\x00"+sha] = id
+	if k := project + "\x00" + sha; id > h.ids[k] {
+		h.ids[k] = id
+	}
 }
 
 func (h *headPipelines) lookup(project, sha string) int64 {
@@ -44,6 +50,13 @@ func (h *headPipelines) lookup(project, sha string) int64 {
 // sha in repo, or 0: the pipeline gitward's statuses already went to.
 func (f *Forge) KnownHeadPipeline(repo forge.Repo, sha string) int64 {
 	return f.pipelines.lookup(pid(repo), sha)
+}
+
+// UseHeadPipeline makes pipeline id, which a pipeline event says started
+// on the head sha of a merge request, the one statuses for sha go into,
+// before the merge request's head_pipeline names it.
+func (f *Forge) UseHeadPipeline(repo forge.Repo, sha string, id int64) {
+	f.pipelines.remember(pid(repo), sha, id)
 }
 
 // forget drops what is remembered for sha in project.

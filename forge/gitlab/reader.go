@@ -26,8 +26,6 @@ func (f *Forge) PullRequest(ctx context.Context, ref forge.PRRef) (*forge.PullRe
 	out := ConvertMergeRequest(ref.Repo, mr)
 	if hp := mr.HeadPipeline; hp != nil && hp.SHA == out.HeadSHA {
 		f.pipelines.remember(pid(ref.Repo), out.HeadSHA, hp.ID)
-	} else {
-		f.pipelines.forget(pid(ref.Repo), out.HeadSHA)
 	}
 	return &out, nil
 }

@@ -99,11 +99,12 @@ type issue struct {
 }
 
 type mergeRequest struct {
-	mr       *gl.MergeRequest
-	commits  []string // SHAs, oldest first
-	diffs    []*gl.MergeRequestDiff
-	approved []approval
-	notes    []*gl.Note
+	headPipeline int64 // head_pipeline held back by a test, 0 when computed
+	mr           *gl.MergeRequest
+	commits      []string // SHAs, oldest first
+	diffs        []*gl.MergeRequestDiff
+	approved     []approval
+	notes        []*gl.Note
 	// versions are the merge request's diff versions, oldest first: one
 	// more each time its head changes, as GitLab makes one when it takes
 	// in a push.

@@ -39,3 +39,12 @@ func (s *Server) PipelineStatuses(full, sha string, pipeline int64) []gl.CommitS
 	}
 	return out
 }
+
+// HoldHeadPipeline makes the merge request report pipeline id as its head
+// pipeline whatever pipelines start later, as GitLab does for a moment
+// after a pipeline starts; 0 lets it follow the pipelines again.
+func (s *Server) HoldHeadPipeline(full string, iid, id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.project(full).mrs[iid].headPipeline = id
+}
