@@ -43,6 +43,7 @@ type Forge struct {
 	snapshots *snapshot.Cache
 	limits    snapshot.Limits
 	download  *http.Client
+	fresh     freshClients
 }
 
 // Options configure a Forge.
@@ -82,7 +83,21 @@ func New(clients githubapp.ClientCreator, opts Options) *Forge {
 
 var _ forge.Forge = (*Forge)(nil)
 
+// client returns the installation's API client for everything but the
+// reads immutableClient serves: its GETs are revalidated with GitHub (see
+// fresh.go), so no verdict is built on a cached answer.
 func (f *Forge) client(repo forge.Repo) (*gh.Client, error) {
+	c, err := f.immutableClient(repo)
+	if err != nil {
+		return nil, err
+	}
+	return f.fresh.of(repo.InstallationID, c), nil
+}
+
+// immutableClient returns the installation's client as the client creator
+// made it, whose response cache may answer from memory while GitHub's
+// Cache-Control allows. Use it only for reads addressed by commit SHA.
+func (f *Forge) immutableClient(repo forge.Repo) (*gh.Client, error) {
 	if repo.InstallationID == 0 {
 		return nil, fmt.Errorf("github: repository %s has no installation ID", repo.FullName())
 	}
@@ -118,6 +133,7 @@ func (f *Forge) Repositories(ctx context.Context) ([]forge.Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("github: app client: %w", err)
 	}
+	app = f.fresh.of(0, app)
 	var installs []*gh.Installation
 	opt := &gh.ListOptions{PerPage: perPage}
 	for {
@@ -136,9 +152,9 @@ func (f *Forge) Repositories(ctx context.Context) ([]forge.Repo, error) {
 		if inst.SuspendedAt != nil {
 			continue
 		}
-		c, err := f.clients.NewInstallationClient(inst.GetID())
+		c, err := f.client(forge.Repo{Owner: inst.GetAccount().GetLogin(), InstallationID: inst.GetID()})
 		if err != nil {
-			return nil, fmt.Errorf("github: client for installation %d: %w", inst.GetID(), err)
+			return nil, err
 		}
 		opt := &gh.ListOptions{PerPage: perPage}
 		for {
@@ -446,7 +462,11 @@ func (f *Forge) TeamMember(ctx context.Context, repo forge.Repo, team, login str
 
 // File returns one file at a commit, or an error wrapping forge.ErrNotFound.
 func (f *Forge) File(ctx context.Context, repo forge.Repo, sha, path string) ([]byte, error) {
-	c, err := f.client(repo)
+	client := f.client
+	if isSHA(sha) {
+		client = f.immutableClient // a file at a commit never changes
+	}
+	c, err := client(repo)
 	if err != nil {
 		return nil, err
 	}

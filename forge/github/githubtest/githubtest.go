@@ -78,6 +78,7 @@ type Server struct {
 	repos         map[string]*repo // "owner/name" →
 	teams         map[string]map[string]teamMember
 	gpgKeys       map[string][]*gpgKey // login →
+	validators    map[string]validator // request URI → last answer's ETag
 	codeloadToken string
 }
 
@@ -146,6 +147,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		repos:         map[string]*repo{},
 		teams:         map[string]map[string]teamMember{},
 		gpgKeys:       map[string][]*gpgKey{},
+		validators:    map[string]validator{},
 		codeloadToken: randomHex(16),
 	}
 	s.http = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
@@ -339,10 +341,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	logged.OperationID = c.route.Operation.OperationID
-	rep := s.handle(c)
-	logged.Status = rep.status
+	status, header, data := s.complete(c, s.handle(c))
+	logged.Status = status
 	s.log(logged)
-	s.respond(w, c, rep)
+	writeRaw(w, status, header, data)
 }
 
 func (s *Server) log(r Request) {
@@ -453,6 +455,9 @@ func (s *Server) injectedFault(c *call) (reply, bool) {
 	return reply{}, false
 }
 
+// spendRate charges a request to the rate limit, or refuses it when the
+// budget is spent. A conditional GET is charged only when its answer is
+// not 304 (see complete).
 func (s *Server) spendRate(c *call) (reply, bool) {
 	if c.route.Operation.OperationID == "rate-limit/get" {
 		return reply{}, true
@@ -465,7 +470,9 @@ func (s *Server) spendRate(c *call) (reply, bool) {
 			"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
 		}, unchecked: true}, false
 	}
-	s.rateRemaining--
+	if !conditional(c.r) {
+		s.rateRemaining--
+	}
 	return reply{}, true
 }
 
@@ -479,22 +486,23 @@ func (s *Server) rateHeaders(h http.Header) {
 	h.Set("X-RateLimit-Resource", "core")
 }
 
-// respond completes, validates and writes a handler's reply.
-func (s *Server) respond(w http.ResponseWriter, c *call, rep reply) {
-	header := rep.header
+// complete fills in, validates and finishes a handler's reply: a
+// successful GET gets GitHub's caching headers, and becomes 304 without a
+// body when the request's validators match it.
+func (s *Server) complete(c *call, rep reply) (status int, header http.Header, data []byte) {
+	header = rep.header
 	if header == nil {
 		header = http.Header{}
 	}
-	s.rateHeaders(header)
 	header.Set("X-GitHub-Request-Id", strings.ToUpper(randomHex(8)))
 	header.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
-	var data []byte
+	header.Set("Date", s.now().Format(http.TimeFormat))
+	status = rep.status
 	if rep.body != nil {
 		v, err := normalize(rep.body)
 		if err != nil {
 			s.report("%s %s: cannot encode the double's response: %v", c.r.Method, c.r.URL.Path, err)
-			w.WriteHeader(http.StatusInternalServerError)
-			return
+			return http.StatusInternalServerError, header, nil
 		}
 		if !rep.unchecked {
 			f := filler{now: s.now().Format(time.RFC3339), baseURL: s.URL}
@@ -503,10 +511,23 @@ func (s *Server) respond(w http.ResponseWriter, c *call, rep reply) {
 		data, _ = json.Marshal(v)
 		header.Set("Content-Type", "application/json; charset=utf-8")
 	}
+	cacheable := c.r.Method == http.MethodGet && status == http.StatusOK && !rep.unchecked
+	notModified := cacheable && s.cacheHeaders(c, header, data)
+	// A conditional GET the handler answered is charged now, unless 304.
+	if conditional(c.r) && !rep.unchecked && !notModified && c.route.Operation.OperationID != "rate-limit/get" {
+		s.mu.Lock()
+		s.rateRemaining--
+		s.mu.Unlock()
+	}
+	s.rateHeaders(header)
 	if !rep.unchecked {
 		s.validateResponse(c, rep.status, header, data)
 	}
-	writeRaw(w, rep.status, header, data)
+	if notModified {
+		header.Del("Content-Type")
+		return http.StatusNotModified, header, nil
+	}
+	return status, header, data
 }
 
 func (s *Server) validateResponse(c *call, status int, header http.Header, data []byte) {
