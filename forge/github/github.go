@@ -248,9 +248,18 @@ func convertUser(u *gh.User) forge.User {
 	return forge.User{Login: u.GetLogin(), ID: u.GetID(), Bot: u.GetType() == "Bot"}
 }
 
+// GitHub's caps on listing a pull request's commits and files: the lists
+// stop there, while the pull request's "commits" and "changed_files" still
+// count everything.
+const (
+	maxListedCommits = 250
+	maxListedFiles   = 3000
+)
+
 // Commits returns the pull request's commits with GitHub's signature
-// verification, oldest first. GitHub lists at most 250 commits for a pull
-// request; a longer one is an error rather than a silently partial list.
+// verification, oldest first. GitHub lists at most 250 commits of a pull
+// request; when it has more, the commits past the list cannot be checked
+// and the answer is an error, never a partial list.
 func (f *Forge) Commits(ctx context.Context, ref forge.PRRef) ([]forge.Commit, error) {
 	c, err := f.client(ref.Repo)
 	if err != nil {
@@ -271,10 +280,26 @@ func (f *Forge) Commits(ctx context.Context, ref forge.PRRef) ([]forge.Commit, e
 		}
 		opt.Page = resp.NextPage
 	}
-	if len(out) >= 250 {
-		return nil, fmt.Errorf("github: %s has %d or more commits; GitHub lists at most 250, so the commits cannot all be checked", ref, len(out))
+	if err := f.complete(ctx, c, ref, len(out), maxListedCommits, "commits", (*gh.PullRequest).GetCommits); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// complete reports an error when a list of a pull request's items that
+// reached GitHub's cap is shorter than the count the pull request gives.
+func (f *Forge) complete(ctx context.Context, c *gh.Client, ref forge.PRRef, listed, limit int, what string, count func(*gh.PullRequest) int) error {
+	if listed < limit {
+		return nil
+	}
+	pr, _, err := c.PullRequests.Get(ctx, ref.Repo.Owner, ref.Repo.Name, ref.Number)
+	if err != nil {
+		return wrap(err, "count the %s of %s", what, ref)
+	}
+	if total := count(pr); total != listed {
+		return fmt.Errorf("github: %s has %d %s, and GitHub lists only the first %d, so the rest cannot be checked; split the change into smaller pull requests", ref, total, what, limit)
+	}
+	return nil
 }
 
 func convertCommit(rc *gh.RepositoryCommit) forge.Commit {
@@ -379,7 +404,8 @@ func convertComment(cm *gh.IssueComment) forge.Comment {
 }
 
 // ChangedFiles returns the files the pull request changes. GitHub lists at
-// most 3000; a longer list is an error rather than a silently partial one.
+// most 3000; when it changes more, the files past the list cannot be
+// checked and the answer is an error, never a partial list.
 func (f *Forge) ChangedFiles(ctx context.Context, ref forge.PRRef) ([]forge.ChangedFile, error) {
 	c, err := f.client(ref.Repo)
 	if err != nil {
@@ -406,8 +432,8 @@ func (f *Forge) ChangedFiles(ctx context.Context, ref forge.PRRef) ([]forge.Chan
 		}
 		opt.Page = resp.NextPage
 	}
-	if len(out) >= 3000 {
-		return nil, fmt.Errorf("github: %s changes %d or more files; GitHub lists at most 3000, so the change cannot be evaluated completely", ref, len(out))
+	if err := f.complete(ctx, c, ref, len(out), maxListedFiles, "changed files", (*gh.PullRequest).GetChangedFiles); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -447,7 +447,8 @@ func TestCommits(t *testing.T) {
 	}{
 		{name: "reads 120 commits across two pages, oldest first", commits: 120, pages: 2},
 		{name: "reads 249 commits completely", commits: 249, pages: 3},
-		{name: "refuses 250 commits, GitHub's listing limit, rather than check them partially", commits: 250, pages: 3, wantErr: "at most 250"},
+		{name: "reads 250 commits, GitHub's listing limit, when the pull request has no more", commits: 250, pages: 3},
+		{name: "refuses 251 commits, of which GitHub lists 250, rather than check them partially", commits: 251, pages: 3, wantErr: "has 251 commits, and GitHub lists only the first 250"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, srv, _ := newForge(t)
@@ -601,7 +602,8 @@ func TestChangedFiles(t *testing.T) {
 		wantErr string
 	}{
 		{name: "reads 250 files across three pages", files: 250, pages: 3},
-		{name: "refuses 3000 files, GitHub's listing limit, rather than evaluate them partially", files: 3000, pages: 30, wantErr: "at most 3000"},
+		{name: "reads 3000 files, GitHub's listing limit, when the pull request changes no more", files: 3000, pages: 30},
+		{name: "refuses 3001 files, of which GitHub lists 3000, rather than evaluate them partially", files: 3001, pages: 30, wantErr: "has 3001 changed files, and GitHub lists only the first 3000"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, srv, _ := newForge(t)

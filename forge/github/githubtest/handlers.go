@@ -317,13 +317,22 @@ func updatePull(s *Server, c *call) reply {
 	return ok(s.pullObj(c.repo, p, true))
 }
 
+// GitHub's caps on listing a pull request: "Lists a maximum of 250 commits
+// for a pull request" and "Responses include a maximum of 3000 files";
+// pagination ends there, while the pull request's commits and
+// changed_files still count them all.
+const (
+	MaxListedCommits = 250
+	MaxListedFiles   = 3000
+)
+
 func listPullCommits(s *Server, c *call) reply {
 	p := s.pullFor(c)
 	if p == nil {
 		return notFound()
 	}
 	var items []any
-	for _, sha := range p.commits {
+	for _, sha := range p.commits[:min(len(p.commits), MaxListedCommits)] {
 		items = append(items, s.commitObj(c.repo, c.repo.commits[sha]))
 	}
 	page, header := s.paginate(c, items)
@@ -337,7 +346,7 @@ func listPullFiles(s *Server, c *call) reply {
 	}
 	r := c.repo
 	var items []any
-	for _, f := range p.files {
+	for _, f := range p.files[:min(len(p.files), MaxListedFiles)] {
 		o := obj{
 			"sha":          nil,
 			"filename":     f.Filename,
