@@ -205,6 +205,9 @@ func (s *Server) ResetRequests() {
 type fault struct {
 	method, pattern string
 	status, times   int
+	// header and body replace the plain error answer when set.
+	header http.Header
+	body   map[string]any
 }
 
 // FailNext makes the next `times` requests whose method and path match
@@ -217,6 +220,23 @@ func (s *Server) FailNext(method, pattern string, status, times int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, &fault{method: strings.ToUpper(method), pattern: pattern, status: status, times: times})
+}
+
+// SecondaryRateLimitNext makes the next `times` requests whose method and
+// path match (as for FailNext) answer as GitHub does when a secondary rate
+// limit trips: 403 with a retry-after header in seconds and GitHub's
+// message, without touching state or the primary rate limit.
+func (s *Server) SecondaryRateLimitNext(method, pattern string, retryAfter time.Duration, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{
+		method: strings.ToUpper(method), pattern: pattern, status: http.StatusForbidden, times: times,
+		header: http.Header{"Retry-After": {strconv.Itoa(int(retryAfter.Seconds()))}},
+		body: map[string]any{
+			"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID " + strings.ToUpper(randomHex(4)) + ":" + strings.ToUpper(randomHex(6)) + ".",
+			"documentation_url": "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+		},
+	})
 }
 
 // SetRateLimitRemaining sets how many requests the rate limit still
@@ -449,6 +469,9 @@ func (s *Server) injectedFault(c *call) (reply, bool) {
 		f.times--
 		if f.times <= 0 {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+		}
+		if f.body != nil {
+			return reply{status: f.status, body: f.body, header: f.header.Clone(), unchecked: true}, true
 		}
 		return reply{status: f.status, body: errorBody(http.StatusText(f.status)), unchecked: true}, true
 	}
