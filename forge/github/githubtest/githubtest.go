@@ -17,6 +17,33 @@
 // go-githubapp's ClientCreator (ghinstallation) performs. The API is served
 // both at the root and under /api/v3 (GitHub Enterprise Server style), so a
 // client may use URL or URL+"/api/v3/" as its base.
+//
+// Where gitward's correctness depends on it, the double behaves as GitHub
+// does rather than ideally:
+//   - every successful GET carries GitHub's caching headers (Cache-Control
+//     "private, max-age=60, s-maxage=60", ETag, Last-Modified, Vary, and a
+//     Date from the double's clock); If-None-Match and If-Modified-Since
+//     that still match are answered 304 without a body, and a 304 does not
+//     count against the rate limit;
+//   - listing a pull request's commits stops at 250 and its files at 3000,
+//     while the pull request's commits and changed_files count them all;
+//   - the primary rate limit (SetRateLimitRemaining), secondary rate
+//     limits (SecondaryRateLimitNext: 403, retry-after, GitHub's message)
+//     and any error status (FailNext) can be injected;
+//   - the API can lag behind webhooks: Later holds a change (a review, a
+//     push) for a number of further requests, and WithCommitLinkLag delays
+//     a merge commit's link to its pull request. Both count requests, not
+//     time, and Settle applies what is held.
+//
+// What it still does not model: installation tokens expiring (they never
+// do here), the Vary header's effect on which cached answers GitHub itself
+// would serve, per-resource Last-Modified (it is the time the double first
+// served an answer), secondary limits that trip by themselves (on request
+// rate, concurrency or content creation), GitHub's own timeouts and 5xx on
+// huge pull requests unless injected, GraphQL rate limits, the 300-file
+// cap of the diff and patch media types (gitward does not ask for them),
+// abuse detection, replication lag of anything but reviews, pushes and
+// merge links, and webhook deliveries (a test sends those itself).
 package githubtest
 
 import (
@@ -79,6 +106,7 @@ type Server struct {
 	teams         map[string]map[string]teamMember
 	gpgKeys       map[string][]*gpgKey // login →
 	validators    map[string]validator // request URI → last answer's ETag
+	lagged        []*lagged            // changes not yet visible (see Later)
 	codeloadToken string
 }
 
@@ -91,6 +119,7 @@ type config struct {
 	webURL  string
 	clock   func() time.Time
 	latency time.Duration
+	linkLag int
 }
 
 // WithApp sets the ID and slug of the GitHub App the double serves. Check
@@ -115,6 +144,14 @@ func WithClock(now func() time.Time) Option {
 // whose context ends first gets no response.
 func WithLatency(d time.Duration) Option {
 	return func(c *config) { c.latency = d }
+}
+
+// WithCommitLinkLag makes GET /repos/{owner}/{repo}/commits/{sha}/pulls
+// list a pull request merged by MergePullRequest only after n more API
+// requests (or Settle), as GitHub links a merge commit to its pull request
+// a moment after the push event.
+func WithCommitLinkLag(n int) Option {
+	return func(c *config) { c.linkLag = n }
 }
 
 // New starts a GitHub API double that reports violations to t and stops
@@ -364,6 +401,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	status, header, data := s.complete(c, s.handle(c))
 	logged.Status = status
 	s.log(logged)
+	s.countDown()
 	writeRaw(w, status, header, data)
 }
 

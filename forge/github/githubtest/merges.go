@@ -105,7 +105,7 @@ func listPullsForCommit(s *Server, c *call) reply {
 		if !contains {
 			continue
 		}
-		if onDefault && !p.Merged || !onDefault && p.State != "open" {
+		if onDefault && (!p.Merged || p.unlinked) || !onDefault && p.State != "open" {
 			continue
 		}
 		items = append(items, s.pullObj(r, p, false))
@@ -154,4 +154,14 @@ func (s *Server) MergePullRequest(repoName string, pr int, mergeSHA string, at t
 	}, tree: tree}
 	r.refs["heads/"+p.BaseRef] = mergeSHA
 	p.State, p.Merged, p.MergeCommitSHA, p.ClosedAt, p.UpdatedAt = "closed", true, mergeSHA, at.UTC(), at.UTC()
+	if n := s.cfg.linkLag; n > 0 {
+		// GitHub links the merge commit to its pull request a moment after
+		// the push (see WithCommitLinkLag).
+		p.unlinked = true
+		s.lagged = append(s.lagged, &lagged{after: n, apply: func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			p.unlinked = false
+		}})
+	}
 }

@@ -55,6 +55,9 @@ type pull struct {
 	// landed are commits the pull request's merge wrote on its base
 	// branch (see LandCommits).
 	landed []string
+	// unlinked hides the merged pull request from commits/{sha}/pulls
+	// until GitHub has linked it (see WithCommitLinkLag).
+	unlinked bool
 }
 
 type issue struct {
