@@ -13,7 +13,10 @@ import (
 // caching middleware (httpcache.Cache) that keeps at most maxBytes of
 // responses, evicting the least recently used. GitHub answers a request
 // revalidated with an ETag by 304, which does not count against the rate
-// limit, so the cache saves both latency and quota.
+// limit, so the cache saves both latency and quota. The GitHub adapter asks
+// for that revalidation on every read a verdict depends on (see
+// forge/github/fresh.go); only reads addressed by commit SHA are served
+// from the cache without asking while GitHub's max-age allows.
 type boundedCache struct {
 	mu       sync.Mutex
 	maxBytes int64
