@@ -75,11 +75,12 @@ type project struct {
 	p          *gl.Project
 	approvals  gl.ProjectApprovals
 	members    map[int64]gl.AccessLevelValue
-	branches   map[string]string            // name → SHA
-	commits    map[string]*gl.Commit        // by SHA
-	trees      map[string]map[string][]byte // SHA → path → content
-	signatures map[string]*gl.GPGSignature  // by SHA
-	statuses   map[string][]*gl.CommitStatus
+	branches   map[string]string             // name → SHA
+	commits    map[string]*gl.Commit         // by SHA
+	trees      map[string]map[string][]byte  // SHA → path → content
+	signatures map[string]*gl.GPGSignature   // by SHA
+	statuses   map[string][]*gl.CommitStatus // by SHA, oldest first
+	retried    map[int64]bool                // status IDs a newer one of their name replaced
 	pipelines  []*gl.Pipeline
 	mrs        map[int64]*mergeRequest
 	issues     map[int64]*issue
@@ -208,10 +209,11 @@ func (s *Server) id() int64 { s.nextID++; return s.nextID }
 // now is the current time at the millisecond precision GitLab keeps.
 func now() *time.Time { t := time.Now().UTC().Truncate(time.Millisecond); return &t }
 
-// stampLocked is the time of an approval or a merge request diff version:
-// the current time at millisecond precision, but always after the last
-// stamp, so that of an approval and a push made one after the other in a
-// test the later one is later on the clock too, as it would be on GitLab.
+// stampLocked is the time of an approval, a note, a commit status or a
+// merge request diff version: the current time at millisecond precision,
+// but always after the last stamp, so that of two events made one after
+// the other in a test the later one is later on the clock too, as it
+// would be on GitLab.
 func (s *Server) stampLocked() time.Time {
 	t := *now()
 	if !t.After(s.clock) {
@@ -251,6 +253,7 @@ func (s *Server) AddProject(full string, o ProjectOptions) {
 		trees:      map[string]map[string][]byte{},
 		signatures: map[string]*gl.GPGSignature{},
 		statuses:   map[string][]*gl.CommitStatus{},
+		retried:    map[int64]bool{},
 		mrs:        map[int64]*mergeRequest{},
 		issues:     map[int64]*issue{},
 
@@ -620,9 +623,10 @@ func (s *Server) noteLocked(typ string, iid int64, username, body string, system
 	u := s.user(username)
 	n := &gl.Note{
 		ID: s.id(), Body: body, System: system, NoteableType: typ, NoteableIID: iid,
-		Author:    gl.NoteAuthor{ID: u.ID, Username: u.Username, Name: u.Name, State: "active"},
-		CreatedAt: now(), UpdatedAt: now(),
+		Author: gl.NoteAuthor{ID: u.ID, Username: u.Username, Name: u.Name, State: "active"},
 	}
+	at := s.stampLocked()
+	n.CreatedAt, n.UpdatedAt = &at, &at
 	s.discussion[n.ID] = !system
 	return n
 }
@@ -660,13 +664,28 @@ func (s *Server) Awards(noteID int64) []string {
 	return slices.Clone(s.awards[noteID])
 }
 
-// Statuses returns the commit statuses set on sha, oldest first.
+// Statuses returns the latest commit status of each name in each
+// pipeline of sha, oldest first, as GitLab lists them by default.
 func (s *Server) Statuses(full, sha string) []gl.CommitStatus {
+	return s.statusesWhere(full, sha, func(st *gl.CommitStatus, retried bool) bool { return !retried })
+}
+
+// AllStatuses returns every commit status set on sha, retried ones too,
+// oldest first, as GitLab lists them with all=true.
+func (s *Server) AllStatuses(full, sha string) []gl.CommitStatus {
+	return s.statusesWhere(full, sha, func(*gl.CommitStatus, bool) bool { return true })
+}
+
+// statusesWhere returns copies of the statuses on sha that keep accepts.
+func (s *Server) statusesWhere(full, sha string, keep func(st *gl.CommitStatus, retried bool) bool) []gl.CommitStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	p := s.project(full)
 	var out []gl.CommitStatus
-	for _, st := range s.project(full).statuses[sha] {
-		out = append(out, *st)
+	for _, st := range p.statuses[sha] {
+		if keep(st, p.retried[st.ID]) {
+			out = append(out, *st)
+		}
 	}
 	return out
 }
