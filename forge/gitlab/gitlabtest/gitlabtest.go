@@ -11,8 +11,34 @@
 // (AddMergeRequest, Push, SetBranch, commits through the API or Git) is a
 // new diff version, created at that moment. FailNext and AfterNext inject
 // failures and races.
+//
+// Commit statuses are set as GitLab's commit status service sets them: a
+// pending or running status of a name moves in place; setting a finished
+// one again creates a new status (new ID and created_at) and marks the
+// older ones of that name in the pipeline retried, which the list leaves
+// out unless all=true; a move the status state machine refuses (running
+// to running, pending to pending, skipping a running one) answers 400.
+//
 // Projects are also served over Git smart HTTP, through git http-backend
-// (see git.go).
+// (see git.go); commits made through the commits API are real git objects
+// there, so a clone holds what the API wrote.
+//
+// What the double does not model:
+//   - Commits a test seeds with Commit, Push, Merge and AddMergeRequest
+//     have made-up SHAs; Git clients see a placeholder root commit with an
+//     empty tree in their stead, so their history and files are not in a
+//     clone (a commit made on top of one, through the API or a push, has
+//     the placeholder as its parent in git).
+//   - Lag: what an action changes (diff versions, approvals reset on
+//     push, mergeability) shows in the API at once; GitLab computes some
+//     of it in the background. Failures and rate limits happen only when
+//     a test injects them (FailNext). The double sends no webhooks.
+//   - Rights: every request acts as the token's user, who may do
+//     everything; protected branches, push rules and merge checks are not
+//     enforced.
+//   - Commit statuses: no jobs limit per pipeline, no protected flag, and
+//     one user sets them all. Pipelines never run: they keep the state a
+//     test gives them.
 package gitlabtest
 
 import (

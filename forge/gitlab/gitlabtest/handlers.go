@@ -650,7 +650,23 @@ func (s *Server) createCommit(w http.ResponseWriter, r *http.Request, p *project
 		}
 		files[path] = b
 	}
-	sha := s.commitLocked(p, parent, deref(opt.CommitMessage), files)
+	tree := maps.Clone(p.trees[parent])
+	if tree == nil {
+		tree = map[string][]byte{}
+	}
+	for path, b := range files {
+		if b == nil {
+			delete(tree, path)
+		} else {
+			tree[path] = b
+		}
+	}
+	sha, err := s.apiCommitLocked(p, parent, deref(opt.CommitMessage), tree, files, deref(opt.AuthorName), deref(opt.AuthorEmail))
+	if err != nil {
+		s.t.Errorf("gitlabtest: %s: commit: %v", p.p.PathWithNamespace, err)
+		message(w, http.StatusInternalServerError, err.Error())
+		return
+	}
 	p.branches[branch] = sha
 	// Open merge requests from or into the branch follow it, as on GitLab.
 	for _, m := range p.mrs {
