@@ -102,8 +102,10 @@ func statusState(run forge.CheckRun) gl.BuildStateValue {
 // Annotations are not sent: on GitLab the report lives in the merge
 // request's sticky note, which the core writes through CreateComment and
 // EditComment, and DetailsURL should point at it. Setting a status again
-// under the same name replaces it in its pipeline, so run.ID is not needed
-// to update. The status goes into the head pipeline of the merge request
+// under the same name moves a pending or running one in place and
+// replaces a finished one with a new status (new ID and created_at) in
+// its pipeline, so run.ID is not needed to update; CheckRuns reads the
+// newest of each name. The status goes into the head pipeline of the merge request
 // whose head is run.HeadSHA when PullRequest read it (see headPipelines);
 // otherwise GitLab puts it into the commit's newest pipeline, or starts an
 // external one.
