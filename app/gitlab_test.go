@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -861,5 +862,47 @@ func TestGitLabOptionsThatCannotWorkAreRefused(t *testing.T) {
 				t.Errorf("app.New: %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestGitLabCommandApprovalsSurviveRepeatedEvaluations: with two
+// approvals required, bob's and carol's bare /gitward approve on the head
+// both keep counting however often the same head is evaluated again (a
+// /gitward recheck, a pipeline starting). GitLab creates a new commit
+// status each time gitward sets one, so when the head arrived is read from
+// the merge request's diff versions, not from gitward's own statuses.
+func TestGitLabCommandApprovalsSurviveRepeatedEvaluations(t *testing.T) {
+	base := maps.Clone(glBase)
+	base[".gitward.yaml"] = strings.Replace(glPolicy, "required: 1", "required: 2", 1)
+	h := newGLHarnessWith(t, gitlabtest.ProjectOptions{}, base, nil)
+	iid, head := h.openMR("scale", map[string]string{
+		"apps/podinfo/configmap.yaml": strings.Replace(glBase["apps/podinfo/configmap.yaml"], "blue", "teal", 1),
+	}, true)
+	h.note(iid, "bob", "/gitward approve")
+	if state, desc := h.status(head, "gitward/change-control"); state != "failed" || !strings.Contains(desc, "1 of 2") {
+		t.Fatalf("after bob's approval: %s %q, want 1 of 2", state, desc)
+	}
+	h.note(iid, "carol", "/gitward approve")
+	evaluations := []func(){
+		func() { h.note(iid, "alice", "/gitward recheck") },
+		func() {
+			id := h.gl.AddPipeline(glProject, head, "scale", "push")
+			h.deliver("Pipeline Hook", h.payload("pipeline.json", func(ev map[string]any) {
+				oa := ev["object_attributes"].(map[string]any)
+				oa["id"], oa["sha"], oa["ref"], oa["status"], oa["source"] = id, head, "scale", "pending", "push"
+				ev["merge_request"] = nil
+			}))
+		},
+		func() { h.note(iid, "alice", "/gitward recheck") },
+		func() { h.note(iid, "bob", "/gitward recheck") },
+	}
+	for i, evaluate := range append([]func(){func() {}}, evaluations...) {
+		evaluate()
+		if state, desc := h.status(head, "gitward/change-control"); state != "success" {
+			t.Fatalf("evaluation %d after both approvals: %s %q, want success", i, state, desc)
+		}
+	}
+	if n := len(h.gl.AllStatuses(glProject, head)); n < 2*len(evaluations) {
+		t.Errorf("%d statuses on the head; each evaluation should have created new ones", n)
 	}
 }

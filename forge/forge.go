@@ -2,6 +2,7 @@ package forge
 
 import (
 	"context"
+	"time"
 
 	"github.com/gitward/gitward/forge/snapshot"
 )
@@ -103,6 +104,16 @@ type Forge interface {
 	// Limits says what the forge can show, so the core fits its reports
 	// to it.
 	Limits() Limits
+}
+
+// HeadClock is implemented by a forge that records when each head of a
+// pull request arrived, such as GitLab's merge request diff versions.
+// Where it is missing, the core infers the time from its own check runs.
+type HeadClock interface {
+	// HeadSince returns the pull request's head as the forge recorded it
+	// and since when it has been the head without a break: a push away
+	// and back starts again. sha is "" when the forge does not know.
+	HeadSince(ctx context.Context, pr PRRef) (sha string, since time.Time, err error)
 }
 
 // Limits is what a forge can show.

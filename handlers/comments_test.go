@@ -500,6 +500,28 @@ func TestUnapproveWithdrawsAnApproval(t *testing.T) {
 	fx.wantCheck("failure", "ignored @bob: withdrew it with /unapprove")
 }
 
+// TestCommandApprovalsSurviveRepeatedEvaluations: on GitHub too a bare
+// /approve is bound to the head by time, against when gitward first saw
+// it (the start of its check run there). With two approvals required,
+// bob's and carol's keep counting however often the same head is
+// evaluated again, because the check run is updated in place and keeps
+// its start.
+func TestCommandApprovalsSurviveRepeatedEvaluations(t *testing.T) {
+	fx := newChangeControl(t, ccSetup{number: 1, policy: "version: 1\napprovals:\n  required: 2\n"})
+	fx.gh.SetPermission(ccRepo, "bob", "write")
+	fx.gh.SetPermission(ccRepo, "carol", "write")
+	fx.command("bob", "/approve")
+	started := fx.wantCheck("failure", "1 of 2").StartedAt
+	fx.command("carol", "/approve")
+	fx.wantCheck("success", "@bob", "@carol")
+	for i := range 3 {
+		fx.command(ccAuthor, "/recheck")
+		if run := fx.wantCheck("success", "@bob", "@carol"); !run.StartedAt.Equal(started) {
+			t.Errorf("recheck %d moved the check run's start from %s to %s", i+1, started, run.StartedAt)
+		}
+	}
+}
+
 func TestCommentsThatAreNoPullRequestCommandsCallNothing(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -49,7 +49,8 @@ type Evaluation struct {
 	// GitHub no longer says when a commit was pushed; gitward publishes a
 	// check within moments of the push event, so FirstSeen is a late
 	// estimate of the push, never an early one — an approval written
-	// before it cannot have been given on this head.
+	// before it cannot have been given on this head. HeadPushedAt prefers
+	// the forge's own record where there is one.
 	FirstSeen time.Time
 
 	existing map[string]forge.CheckRun
@@ -59,6 +60,27 @@ type Evaluation struct {
 	comment []CommentPart
 	shared  map[string]any
 	closers []func()
+}
+
+// HeadPushedAt returns when the pull request's head arrived, never
+// earlier than it did. A forge that records it (forge.HeadClock, such as
+// GitLab's diff versions) answers from that record, which nothing gitward
+// writes can move; when its record names another head than PR.HeadSHA (a
+// push in between), the time is unknown and HeadPushedAt is zero. Other
+// forges answer FirstSeen.
+func (ev *Evaluation) HeadPushedAt(ctx context.Context) (time.Time, error) {
+	clock, ok := ev.Forge.(forge.HeadClock)
+	if !ok {
+		return ev.FirstSeen, nil
+	}
+	head, since, err := clock.HeadSince(ctx, ev.PR.Ref)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("when %s arrived on %s: %w", short(ev.PR.HeadSHA), ev.PR.Ref, err)
+	}
+	if head != ev.PR.HeadSHA {
+		return time.Time{}, nil
+	}
+	return since, nil
 }
 
 // Shared returns the value the evaluation keeps under key, making it with

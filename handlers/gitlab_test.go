@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/github/githubtest"
@@ -307,5 +308,38 @@ func TestGitLabPipelineEventsEvaluateOncePerNewHeadPipeline(t *testing.T) {
 		if fx.cap.n != s.wantEvaluated {
 			t.Fatalf("after %s: %d evaluations, want %d", s.what, fx.cap.n, s.wantEvaluated)
 		}
+	}
+}
+
+// TestHeadPushedAtIsTheForgesRecordOfTheHead: on GitLab, when the head
+// arrived is the oldest diff version of its latest run, whatever gitward
+// published since; when that record names another head than the one
+// evaluated (a push in between), it is unknown, so a bare /approve cannot
+// count; a forge without such a record answers FirstSeen.
+func TestHeadPushedAtIsTheForgesRecordOfTheHead(t *testing.T) {
+	fx := newGLFixture(t)
+	ctx := t.Context()
+	f := fx.h.Forges[fx.host]
+	ref := forge.PRRef{Repo: forge.Repo{Host: fx.host, Owner: "platform", Name: "gitops"}, Number: int(fx.iid)}
+	pr, err := f.PullRequest(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := fx.srv.Versions(glProject, fx.iid)
+	arrived := *versions[len(versions)-1].CreatedAt
+	late := arrived.Add(time.Hour)
+	ev := &handlers.Evaluation{Forge: f, PR: pr, FirstSeen: late}
+	if got, err := ev.HeadPushedAt(ctx); err != nil || !got.Equal(arrived) {
+		t.Fatalf("HeadPushedAt = %s, %v; want the diff version's %s", got, err, arrived)
+	}
+
+	fx.srv.Push(glProject, fx.iid, "more", map[string]string{"app/y.yaml": "y: 1\n"})
+	if got, err := ev.HeadPushedAt(ctx); err != nil || !got.IsZero() {
+		t.Fatalf("HeadPushedAt after a push the evaluation did not see = %s, %v; want unknown", got, err)
+	}
+
+	plain := &handlers.Evaluation{Forge: struct{ forge.Forge }{f}, PR: pr, FirstSeen: late}
+	if got, err := plain.HeadPushedAt(ctx); err != nil || !got.Equal(late) {
+		t.Fatalf("HeadPushedAt without a head clock = %s, %v; want FirstSeen", got, err)
 	}
 }

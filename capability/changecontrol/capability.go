@@ -90,10 +90,14 @@ func (c *Capability) Gather(ctx context.Context, ev *handlers.Evaluation) (polic
 		PR: policy.PullRequest{
 			Author: pr.Author.Login, BaseRef: pr.BaseRef, BaseSHA: pr.BaseSHA, HeadSHA: pr.HeadSHA,
 		},
-		HeadPushedAt: ev.FirstSeen,
-		Permissions:  map[string]forge.Permission{},
-		Teams:        map[string]map[string]bool{},
+		Permissions: map[string]forge.Permission{},
+		Teams:       map[string]map[string]bool{},
 	}
+	pushed, err := ev.HeadPushedAt(ctx)
+	if err != nil {
+		return facts, err
+	}
+	facts.HeadPushedAt = pushed
 
 	commits, err := f.Commits(ctx, pr.Ref)
 	if err != nil {

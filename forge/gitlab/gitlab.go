@@ -107,7 +107,10 @@ func New(client *gl.Client, opts Options) *Forge {
 	return &Forge{c: client, host: host, snapshots: opts.Snapshots, limits: opts.Limits, token: bytes.Clone(opts.Token)}
 }
 
-var _ forge.Forge = (*Forge)(nil)
+var (
+	_ forge.Forge     = (*Forge)(nil)
+	_ forge.HeadClock = (*Forge)(nil)
+)
 
 // Self returns the user the access token acts as (GET /user): for a
 // project or group access token, the bot user GitLab made for it. It is

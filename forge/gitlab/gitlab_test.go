@@ -3,6 +3,7 @@ package gitlab_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
@@ -247,6 +248,43 @@ func TestPublishCheckSetsStatusAndReadsItBack(t *testing.T) {
 	runs, err = fx.f.CheckRuns(ctx, repo, fx.c2)
 	if err != nil || len(runs) != 1 || runs[0].Status != forge.CheckInProgress || runs[0].Title != "rendering" {
 		t.Fatalf("updated check runs = %+v, %v", runs, err)
+	}
+}
+
+// TestPublishCheckInTheStateItIsIn: GitLab refuses to move a running
+// status to running (400, "Cannot transition status via :run from
+// :running"), as when an evaluation died after starting its checks and
+// the resync starts them again, or two replicas evaluate at once. The
+// status already says what was asked, so publishing succeeds; finishing
+// it still works.
+func TestPublishCheckInTheStateItIsIn(t *testing.T) {
+	for _, pipeline := range []bool{false, true} {
+		t.Run(fmt.Sprintf("head pipeline known=%v", pipeline), func(t *testing.T) {
+			fx := setup(t, gitlabtest.ProjectOptions{})
+			ctx := t.Context()
+			if pipeline {
+				fx.srv.AddPipeline(proj, fx.c2, fx.srv.MergeRequest(proj, int64(fx.iid)).SourceBranch, "push")
+				if _, err := fx.f.PullRequest(ctx, fx.ref); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run := forge.CheckRun{Name: "gitward/diff", HeadSHA: fx.c2, Status: forge.CheckInProgress, Title: "rendering", ExternalID: "base=" + fx.base[:12]}
+			first, err := fx.f.PublishCheck(ctx, repo, run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := fx.f.PublishCheck(ctx, repo, run)
+			if err != nil || again.ID != first.ID || again.Status != forge.CheckInProgress {
+				t.Fatalf("running again = %+v, %v; want the running status", again, err)
+			}
+			run.Status, run.Conclusion = forge.CheckCompleted, forge.ConclusionSuccess
+			if _, err := fx.f.PublishCheck(ctx, repo, run); err != nil {
+				t.Fatal(err)
+			}
+			if st := fx.srv.AllStatuses(proj, fx.c2); len(st) != 1 || st[0].Status != "success" {
+				t.Fatalf("statuses = %+v, want one, finished", st)
+			}
+		})
 	}
 }
 

@@ -41,7 +41,7 @@ func TestStatusesGoToTheHeadPipeline(t *testing.T) {
 
 	// The remembered pipeline is refused: the status still lands, and the
 	// pipeline is forgotten.
-	fx.srv.FailNext(http.MethodPost, "/api/v4/projects/"+url.PathEscape(proj)+"/statuses/"+pr.HeadSHA, http.StatusBadRequest)
+	fx.srv.FailNext(http.MethodPost, "/api/v4/projects/"+url.PathEscape(proj)+"/statuses/"+pr.HeadSHA, http.StatusNotFound)
 	run.Name = "gitward/change-control"
 	if _, err := fx.f.PublishCheck(ctx, repo, run); err != nil {
 		t.Fatalf("publish after the pipeline was refused: %v", err)

@@ -102,8 +102,10 @@ func statusState(run forge.CheckRun) gl.BuildStateValue {
 // Annotations are not sent: on GitLab the report lives in the merge
 // request's sticky note, which the core writes through CreateComment and
 // EditComment, and DetailsURL should point at it. Setting a status again
-// under the same name replaces it in its pipeline, so run.ID is not needed
-// to update. The status goes into the head pipeline of the merge request
+// under the same name moves a pending or running one in place and
+// replaces a finished one with a new status (new ID and created_at) in
+// its pipeline, so run.ID is not needed to update; CheckRuns reads the
+// newest of each name. The status goes into the head pipeline of the merge request
 // whose head is run.HeadSHA when PullRequest read it (see headPipelines);
 // otherwise GitLab puts it into the commit's newest pipeline, or starts an
 // external one.
@@ -125,6 +127,22 @@ func (f *Forge) PublishCheck(ctx context.Context, repo forge.Repo, run forge.Che
 		opt.PipelineID = gl.Ptr(id)
 	}
 	s, _, err := f.c.Commits.SetCommitStatus(pid(repo), run.HeadSHA, opt, gl.WithContext(ctx))
+	if err != nil && clientError(err) {
+		// GitLab refuses to move a status to the state it is in (running
+		// to running: an evaluation that died, or another replica's):
+		// that status already says what was asked.
+		var pipeline int64
+		if opt.PipelineID != nil {
+			pipeline = *opt.PipelineID
+		}
+		cur, cerr := f.unfinishedStatus(ctx, repo, run.HeadSHA, run.Name, opt.State, pipeline)
+		if cerr != nil {
+			return forge.CheckRun{}, errors.Join(wrap(err, "set status %s on %s", run.Name, short(run.HeadSHA)), cerr)
+		}
+		if cur != nil {
+			s, err = cur, nil
+		}
+	}
 	if err != nil && opt.PipelineID != nil && clientError(err) {
 		// The remembered pipeline is gone (archived, deleted): forget it
 		// and let GitLab choose, as without one.
@@ -140,6 +158,40 @@ func (f *Forge) PublishCheck(ctx context.Context, repo forge.Repo, run forge.Che
 	out.Title, out.ExternalID = run.Title, run.ExternalID
 	out.Summary, out.Text, out.Annotations = run.Summary, run.Text, run.Annotations
 	return out, nil
+}
+
+// unfinishedStatus returns the newest status called name on sha (in
+// pipeline, when not 0) if it is pending or running and in state, or nil.
+// A status is moved in place only while pending or running, so only then
+// can setting it again be refused for being in that state already.
+func (f *Forge) unfinishedStatus(ctx context.Context, repo forge.Repo, sha, name string, state gl.BuildStateValue, pipeline int64) (*gl.CommitStatus, error) {
+	if state != gl.Pending && state != gl.Running {
+		return nil, nil
+	}
+	opt := &gl.GetCommitStatusesOptions{Name: gl.Ptr(name), ListOptions: gl.ListOptions{PerPage: perPage}}
+	if pipeline != 0 {
+		opt.PipelineID = gl.Ptr(pipeline)
+	}
+	var newest *gl.CommitStatus
+	for {
+		page, resp, err := f.c.Commits.GetCommitStatuses(pid(repo), sha, opt, gl.WithContext(ctx))
+		if err != nil {
+			return nil, wrap(err, "statuses of %s at %s", repo.FullName(), short(sha))
+		}
+		for _, s := range page {
+			if s != nil && s.Name == name && (newest == nil || s.ID > newest.ID) {
+				newest = s
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	if newest == nil || gl.BuildStateValue(newest.Status) != state {
+		return nil, nil
+	}
+	return newest, nil
 }
 
 // CreateComment posts a note on a merge request or issue. Like every body

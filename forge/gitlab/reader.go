@@ -231,7 +231,7 @@ func (f *Forge) Reviews(ctx context.Context, ref forge.PRRef) ([]forge.Review, e
 	// approved_at.
 	head, since := "", time.Time{}
 	if timed {
-		if head, since, err = f.headSince(ctx, ref); err != nil {
+		if head, since, err = f.HeadSince(ctx, ref); err != nil {
 			return nil, err
 		}
 	}
@@ -314,11 +314,14 @@ func (f *Forge) approvals(ctx context.Context, ref forge.PRRef) ([]approverUser,
 	return out, nil
 }
 
-// headSince reads the merge request's diff versions and returns the head
-// of the newest one and the created_at of the oldest version of the
-// newest run with that head: since then the head has not changed. It
-// returns "" when there is no version or that time is unknown.
-func (f *Forge) headSince(ctx context.Context, ref forge.PRRef) (string, time.Time, error) {
+// HeadSince implements forge.HeadClock from the merge request's diff
+// versions, which GitLab makes as it takes in each push and which nothing
+// gitward writes can move: it returns the head of the newest version and
+// the created_at of the oldest version of the newest run with that head,
+// since when the head has not changed. It returns "" when there is no
+// version or that time is unknown. Reviews binds approvals to the head
+// with it, and the core binds a bare /approve with it.
+func (f *Forge) HeadSince(ctx context.Context, ref forge.PRRef) (string, time.Time, error) {
 	opt := &gl.GetMergeRequestDiffVersionsOptions{ListOptions: gl.ListOptions{PerPage: perPage}}
 	var all []*gl.MergeRequestDiffVersion
 	for {
@@ -701,8 +704,10 @@ func convertStatus(s *gl.CommitStatus) forge.CheckRun {
 		run.Status = forge.CheckQueued
 	}
 	// GitLab sets started_at only when a status goes running; created_at
-	// is when gitward first set it, which is what the core reads
-	// StartedAt for (when it first saw the commit).
+	// is when this status was created. Setting a finished status again
+	// creates a new one, so created_at is when gitward last evaluated
+	// the commit, not when it first saw it: when the head arrived is
+	// read from the diff versions instead (HeadSince).
 	switch {
 	case s.CreatedAt != nil:
 		run.StartedAt = *s.CreatedAt

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os/exec"
 	"slices"
@@ -275,5 +276,66 @@ func TestAuditLedgerOnGitLab(t *testing.T) {
 	}
 	if head := fx.srv.BranchHead(proj, audit.DefaultBranch); head != second.SHA {
 		t.Fatalf("ledger head = %s, want %s", head, second.SHA)
+	}
+}
+
+// TestAuditLedgerWrittenOnGitLabVerifiesInAClone: commits made through the
+// commits API are real git objects, so a ledger gitward wrote on GitLab
+// (a root commit pushed by StartBranch, then records through the API)
+// verifies in a plain git clone of the project, as `gitward audit verify`
+// reads it: the hash chain, and the coverage of the pushes it records.
+func TestAuditLedgerWrittenOnGitLabVerifiesInAClone(t *testing.T) {
+	needGit(t)
+	fx := setup(t, gitlabtest.ProjectOptions{})
+	ctx := t.Context()
+	url := strings.Replace(fx.srv.URL(), "http://", "http://oauth2:"+gitlabtest.Token+"@", 1) + "/" + proj + ".git"
+	git := func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(cmd.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
+			"GIT_AUTHOR_NAME=Root", "GIT_AUTHOR_EMAIL=root@example.com", "GIT_COMMITTER_NAME=Root", "GIT_COMMITTER_EMAIL=root@example.com")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+
+	// Two hotfixes pushed straight to main, each recorded as unreviewed.
+	work := t.TempDir()
+	git(work, "clone", "--quiet", url, ".")
+	l := &audit.Ledger{}
+	for i := range 2 {
+		before := git(work, "rev-parse", "HEAD")
+		git(work, "commit", "--quiet", "--allow-empty", "-m", fmt.Sprintf("hotfix %d", i+1))
+		git(work, "push", "--quiet", "origin", "HEAD:main")
+		after := git(work, "rev-parse", "HEAD")
+		if head := fx.srv.BranchHead(proj, "main"); head != after {
+			t.Fatalf("main = %s after the push, want %s", head, after)
+		}
+		rec := audit.Record{
+			Kind: audit.KindUnreviewed, RecordedAt: time.Date(2026, 1, 2, 3, 4, i, 0, time.UTC), GitwardVersion: "v1.0.0",
+			Repository: repo.String(), Branch: "main", Covers: []string{after},
+			Push:    &audit.Push{Ref: "refs/heads/main", Before: before, After: after, Pusher: "root"},
+			Commits: []audit.Commit{{SHA: after, Subject: fmt.Sprintf("hotfix %d", i+1), Author: audit.Person{Login: "root"}}},
+		}
+		if _, err := l.Append(ctx, fx.f, repo, rec); err != nil {
+			t.Fatalf("Append %d: %v", i+1, err)
+		}
+	}
+
+	clone := t.TempDir()
+	git(clone, "clone", "--quiet", url, ".")
+	git(clone, "fetch", "--quiet", "origin", audit.DefaultBranch+":"+audit.DefaultBranch)
+	if got, want := git(clone, "rev-parse", audit.DefaultBranch), fx.srv.BranchHead(proj, audit.DefaultBranch); got != want {
+		t.Fatalf("the clone's ledger is at %s, the double's at %s", got, want)
+	}
+	rep, err := audit.Clone{Dir: clone}.Verify(ctx, audit.VerifyOptions{Branch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Intact() || len(rep.Records) != 2 || rep.Commits != 2 {
+		t.Fatalf("verify: intact=%v, %d records, %d commits covered; findings: %v", rep.Intact(), len(rep.Records), rep.Commits, rep.All())
 	}
 }

@@ -23,11 +23,14 @@ import (
 // authentication whose password must be Token (any user name, as GitLab's
 // "oauth2"). It needs git on PATH; the API routes do not.
 //
-// The in-memory model stays the truth. Before every Git request the bare
-// repository's branches are set to the model's: a branch whose head came in
-// through Git points at that real commit; a branch whose head the model made
-// itself (those commits have made-up SHAs and exist only in memory) points
-// at a placeholder commit standing for it. So a client sees every branch
+// The in-memory model stays the truth. Commits made through the commits
+// API are real git objects in the bare repository, made as GitLab makes
+// them (see apiCommitLocked), so a clone holds them as the API describes
+// them. Commits a test seeds (Commit, Push, Merge) have made-up SHAs and
+// exist only in memory. Before every Git request the bare repository's
+// branches are set to the model's: a branch whose head is a real commit
+// points at it; a branch whose head is a made-up commit points at a
+// placeholder commit standing for it. So a client sees every branch
 // and git refuses to push an unrelated commit onto an existing one. After a
 // push, what it brought is imported into the model with its real SHAs,
 // parents, trees and file contents, and the model's branches follow the
@@ -114,6 +117,10 @@ func (s *Server) bareLocked(p *project, bin string) (*bare, error) {
 		return nil, err
 	}
 	if _, err := g.git(nil, nil, "config", "http.receivepack", "true"); err != nil {
+		return nil, err
+	}
+	// As on GitLab, HEAD names the default branch, which a clone checks out.
+	if _, err := g.git(nil, nil, "symbolic-ref", "HEAD", "refs/heads/"+p.p.DefaultBranch); err != nil {
 		return nil, err
 	}
 	p.bare = true
@@ -346,4 +353,92 @@ func (g *bare) readTree(sha string) (map[string][]byte, error) {
 		tree[path] = b
 	}
 	return tree, nil
+}
+
+// apiCommitLocked makes a commit through the API (POST
+// /projects/:id/repository/commits) a real git object in the project's
+// bare repository, as on GitLab: tree is the commit's whole tree, changes
+// what it changes from parent (nil content deletes). Author and committer
+// are the token's user, unless the request names an author. A parent the
+// model made up is stood for by its placeholder in git, and named by its
+// made-up SHA in the model. It returns the new commit's SHA.
+func (s *Server) apiCommitLocked(p *project, parent, message string, tree, changes map[string][]byte, authorName, authorEmail string) (string, error) {
+	bin, err := exec.LookPath("git")
+	if err != nil {
+		return "", fmt.Errorf("commits through the API are real git objects and need git on PATH: %w", err)
+	}
+	g, err := s.bareLocked(p, bin)
+	if err != nil {
+		return "", err
+	}
+	gitParent := parent
+	if parent != "" && !p.real[parent] {
+		if gitParent, err = placeholderLocked(p, g, parent); err != nil {
+			return "", err
+		}
+		changes = tree // the placeholder's tree is empty
+	}
+	index := filepath.Join(s.gitRoot, fmt.Sprintf("index-%d", s.id()))
+	defer os.Remove(index)
+	env := []string{"GIT_INDEX_FILE=" + index}
+	if gitParent != "" {
+		if _, err := g.git(env, nil, "read-tree", gitParent); err != nil {
+			return "", err
+		}
+	}
+	var info strings.Builder
+	for _, path := range sortedKeys(changes) {
+		content := changes[path]
+		if content == nil {
+			fmt.Fprintf(&info, "0 %s\t%s\n", strings.Repeat("0", 40), path)
+			continue
+		}
+		blob, err := g.git(nil, content, "hash-object", "-w", "--stdin")
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&info, "100644 %s\t%s\n", strings.TrimSpace(string(blob)), path)
+	}
+	if _, err := g.git(env, []byte(info.String()), "update-index", "--index-info"); err != nil {
+		return "", err
+	}
+	treeSHA, err := g.git(env, nil, "write-tree")
+	if err != nil {
+		return "", err
+	}
+	u := s.users[s.self]
+	committer, committerEmail := u.Name, u.Email
+	if committerEmail == "" {
+		committerEmail = u.Username + "@users.noreply.gitlab.example"
+	}
+	if authorName == "" {
+		authorName = committer
+	}
+	if authorEmail == "" {
+		authorEmail = committerEmail
+	}
+	date := fmt.Sprintf("%d +0000", now().Unix())
+	args := []string{"commit-tree", strings.TrimSpace(string(treeSHA))}
+	if gitParent != "" {
+		args = append(args, "-p", gitParent)
+	}
+	out, err := g.git([]string{
+		"GIT_AUTHOR_NAME=" + authorName, "GIT_AUTHOR_EMAIL=" + authorEmail, "GIT_AUTHOR_DATE=" + date,
+		"GIT_COMMITTER_NAME=" + committer, "GIT_COMMITTER_EMAIL=" + committerEmail, "GIT_COMMITTER_DATE=" + date,
+	}, []byte(message), args...)
+	if err != nil {
+		return "", err
+	}
+	sha := strings.TrimSpace(string(out))
+	c, err := g.readCommit(sha)
+	if err != nil {
+		return "", err
+	}
+	for i, gp := range c.ParentIDs {
+		if fake, ok := p.standsFor[gp]; ok {
+			c.ParentIDs[i] = fake
+		}
+	}
+	p.commits[sha], p.trees[sha], p.real[sha] = c, tree, true
+	return sha, nil
 }

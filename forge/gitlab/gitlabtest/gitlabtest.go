@@ -11,8 +11,34 @@
 // (AddMergeRequest, Push, SetBranch, commits through the API or Git) is a
 // new diff version, created at that moment. FailNext and AfterNext inject
 // failures and races.
+//
+// Commit statuses are set as GitLab's commit status service sets them: a
+// pending or running status of a name moves in place; setting a finished
+// one again creates a new status (new ID and created_at) and marks the
+// older ones of that name in the pipeline retried, which the list leaves
+// out unless all=true; a move the status state machine refuses (running
+// to running, pending to pending, skipping a running one) answers 400.
+//
 // Projects are also served over Git smart HTTP, through git http-backend
-// (see git.go).
+// (see git.go); commits made through the commits API are real git objects
+// there, so a clone holds what the API wrote.
+//
+// What the double does not model:
+//   - Commits a test seeds with Commit, Push, Merge and AddMergeRequest
+//     have made-up SHAs; Git clients see a placeholder root commit with an
+//     empty tree in their stead, so their history and files are not in a
+//     clone (a commit made on top of one, through the API or a push, has
+//     the placeholder as its parent in git).
+//   - Lag: what an action changes (diff versions, approvals reset on
+//     push, mergeability) shows in the API at once; GitLab computes some
+//     of it in the background. Failures and rate limits happen only when
+//     a test injects them (FailNext). The double sends no webhooks.
+//   - Rights: every request acts as the token's user, who may do
+//     everything; protected branches, push rules and merge checks are not
+//     enforced.
+//   - Commit statuses: no jobs limit per pipeline, no protected flag, and
+//     one user sets them all. Pipelines never run: they keep the state a
+//     test gives them.
 package gitlabtest
 
 import (
@@ -75,11 +101,12 @@ type project struct {
 	p          *gl.Project
 	approvals  gl.ProjectApprovals
 	members    map[int64]gl.AccessLevelValue
-	branches   map[string]string            // name → SHA
-	commits    map[string]*gl.Commit        // by SHA
-	trees      map[string]map[string][]byte // SHA → path → content
-	signatures map[string]*gl.GPGSignature  // by SHA
-	statuses   map[string][]*gl.CommitStatus
+	branches   map[string]string             // name → SHA
+	commits    map[string]*gl.Commit         // by SHA
+	trees      map[string]map[string][]byte  // SHA → path → content
+	signatures map[string]*gl.GPGSignature   // by SHA
+	statuses   map[string][]*gl.CommitStatus // by SHA, oldest first
+	retried    map[int64]bool                // status IDs a newer one of their name replaced
 	pipelines  []*gl.Pipeline
 	mrs        map[int64]*mergeRequest
 	issues     map[int64]*issue
@@ -208,10 +235,11 @@ func (s *Server) id() int64 { s.nextID++; return s.nextID }
 // now is the current time at the millisecond precision GitLab keeps.
 func now() *time.Time { t := time.Now().UTC().Truncate(time.Millisecond); return &t }
 
-// stampLocked is the time of an approval or a merge request diff version:
-// the current time at millisecond precision, but always after the last
-// stamp, so that of an approval and a push made one after the other in a
-// test the later one is later on the clock too, as it would be on GitLab.
+// stampLocked is the time of an approval, a note, a commit status or a
+// merge request diff version: the current time at millisecond precision,
+// but always after the last stamp, so that of two events made one after
+// the other in a test the later one is later on the clock too, as it
+// would be on GitLab.
 func (s *Server) stampLocked() time.Time {
 	t := *now()
 	if !t.After(s.clock) {
@@ -251,6 +279,7 @@ func (s *Server) AddProject(full string, o ProjectOptions) {
 		trees:      map[string]map[string][]byte{},
 		signatures: map[string]*gl.GPGSignature{},
 		statuses:   map[string][]*gl.CommitStatus{},
+		retried:    map[int64]bool{},
 		mrs:        map[int64]*mergeRequest{},
 		issues:     map[int64]*issue{},
 
@@ -620,9 +649,10 @@ func (s *Server) noteLocked(typ string, iid int64, username, body string, system
 	u := s.user(username)
 	n := &gl.Note{
 		ID: s.id(), Body: body, System: system, NoteableType: typ, NoteableIID: iid,
-		Author:    gl.NoteAuthor{ID: u.ID, Username: u.Username, Name: u.Name, State: "active"},
-		CreatedAt: now(), UpdatedAt: now(),
+		Author: gl.NoteAuthor{ID: u.ID, Username: u.Username, Name: u.Name, State: "active"},
 	}
+	at := s.stampLocked()
+	n.CreatedAt, n.UpdatedAt = &at, &at
 	s.discussion[n.ID] = !system
 	return n
 }
@@ -660,13 +690,28 @@ func (s *Server) Awards(noteID int64) []string {
 	return slices.Clone(s.awards[noteID])
 }
 
-// Statuses returns the commit statuses set on sha, oldest first.
+// Statuses returns the latest commit status of each name in each
+// pipeline of sha, oldest first, as GitLab lists them by default.
 func (s *Server) Statuses(full, sha string) []gl.CommitStatus {
+	return s.statusesWhere(full, sha, func(st *gl.CommitStatus, retried bool) bool { return !retried })
+}
+
+// AllStatuses returns every commit status set on sha, retried ones too,
+// oldest first, as GitLab lists them with all=true.
+func (s *Server) AllStatuses(full, sha string) []gl.CommitStatus {
+	return s.statusesWhere(full, sha, func(*gl.CommitStatus, bool) bool { return true })
+}
+
+// statusesWhere returns copies of the statuses on sha that keep accepts.
+func (s *Server) statusesWhere(full, sha string, keep func(st *gl.CommitStatus, retried bool) bool) []gl.CommitStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	p := s.project(full)
 	var out []gl.CommitStatus
-	for _, st := range s.project(full).statuses[sha] {
-		out = append(out, *st)
+	for _, st := range p.statuses[sha] {
+		if keep(st, p.retried[st.ID]) {
+			out = append(out, *st)
+		}
 	}
 	return out
 }

@@ -185,3 +185,58 @@ func TestApprovalsAndVersionsAsGitLabAnswers(t *testing.T) {
 		t.Fatalf("approved_at = %s (%v), versions at %v and %v", body.ApprovedBy[0]["approved_at"], err, vs[1].CreatedAt, vs[0].CreatedAt)
 	}
 }
+
+// TestCommitStatusesAreSetAsGitLabSetsThem: as GitLab's commit status
+// service does, a pending or running status of a name is moved in place,
+// a finished one is never changed: setting it again creates a new status
+// with a new ID and created_at, and the old one is listed only with
+// all=true. A move GitLab's state machine refuses answers 400.
+func TestCommitStatusesAreSetAsGitLabSetsThem(t *testing.T) {
+	srv := gitlabtest.New(t)
+	srv.AddProject("g/p", gitlabtest.ProjectOptions{})
+	sha := srv.Commit("g/p", "main", "c", map[string]string{"a": "1"})
+	c := srv.Client()
+	set := func(state gl.BuildStateValue) (*gl.CommitStatus, error) {
+		st, _, err := c.Commits.SetCommitStatus("g/p", sha, &gl.SetCommitStatusOptions{State: state, Name: gl.Ptr("gitward/diff")})
+		return st, err
+	}
+	list := func(all bool) []*gl.CommitStatus {
+		out, _, err := c.Commits.GetCommitStatuses("g/p", sha, &gl.GetCommitStatusesOptions{All: gl.Ptr(all)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+
+	pending, err := set(gl.Pending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, err := set(gl.Running)
+	if err != nil || running.ID != pending.ID || !running.CreatedAt.Equal(*pending.CreatedAt) || running.StartedAt == nil {
+		t.Fatalf("pending → running = %+v, %v; want the same status moved in place", running, err)
+	}
+	if _, err := set(gl.Running); err == nil || !strings.Contains(err.Error(), "Cannot transition status via :run from :running") {
+		t.Fatalf("running → running: err = %v, want GitLab's 400", err)
+	}
+	done, err := set(gl.Success)
+	if err != nil || done.ID != pending.ID || done.FinishedAt == nil {
+		t.Fatalf("running → success = %+v, %v", done, err)
+	}
+	again, err := set(gl.Success)
+	if err != nil || again.ID == done.ID || !again.CreatedAt.After(*done.CreatedAt) {
+		t.Fatalf("success set again = %+v, %v; want a new status created later", again, err)
+	}
+	if got := list(false); len(got) != 1 || got[0].ID != again.ID {
+		t.Errorf("default list = %+v, want only the latest", got)
+	}
+	if got := list(true); len(got) != 2 || got[0].ID != done.ID || got[1].ID != again.ID {
+		t.Errorf("list with all=true = %+v, want both", got)
+	}
+	if got := srv.AllStatuses("g/p", sha); len(got) != 2 {
+		t.Errorf("AllStatuses = %+v", got)
+	}
+	if got := srv.Statuses("g/p", sha); len(got) != 1 || got[0].ID != again.ID {
+		t.Errorf("Statuses = %+v", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -359,10 +360,11 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request, _ *project, 
 		return
 	}
 	u := s.users[s.self]
+	at := s.stampLocked()
 	n := &gl.Note{
 		ID: s.id(), Body: deref(opt.Body), NoteableType: th.typ, NoteableIID: th.iid,
 		Author:    gl.NoteAuthor{ID: u.ID, Username: u.Username, Name: u.Name, State: u.State},
-		CreatedAt: now(), UpdatedAt: now(),
+		CreatedAt: &at, UpdatedAt: &at,
 	}
 	*th.notes = append(*th.notes, n)
 	writeJSON(w, http.StatusCreated, n)
@@ -449,14 +451,32 @@ func (s *Server) signature(w http.ResponseWriter, r *http.Request, p *project) {
 	writeJSON(w, http.StatusOK, sig)
 }
 
+// listStatuses lists a commit's statuses as GitLab does: only the latest
+// of each name in each pipeline unless all=true asks for the retried ones
+// too, optionally of one name or pipeline.
 func (s *Server) listStatuses(w http.ResponseWriter, r *http.Request, p *project) {
-	out := p.statuses[r.PathValue("sha")]
-	if out == nil {
-		out = []*gl.CommitStatus{}
+	q := r.URL.Query()
+	out := []*gl.CommitStatus{}
+	for _, st := range p.statuses[r.PathValue("sha")] {
+		switch {
+		case p.retried[st.ID] && q.Get("all") != "true":
+		case q.Get("name") != "" && st.Name != q.Get("name"):
+		case q.Get("pipeline_id") != "" && strconv.FormatInt(st.PipelineID, 10) != q.Get("pipeline_id"):
+		case q.Get("ref") != "" && st.Ref != q.Get("ref"):
+		default:
+			out = append(out, st)
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
+// setStatus sets a commit status as GitLab's CreateCommitStatusService
+// does. A pending or running status of the same name in the pipeline is
+// moved to the new state in place (same ID and created_at); otherwise a
+// new status is created, with a new ID and created_at, and the older ones
+// of that name in the pipeline become retried, hidden from the default
+// list. A move the status's state machine does not allow, such as running
+// to running, is refused with 400, as GitLab refuses it.
 func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p *project) {
 	sha := r.PathValue("sha")
 	if _, ok := p.commits[sha]; !ok {
@@ -479,7 +499,7 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p *project) {
 	if opt.PipelineID != nil {
 		i := slices.IndexFunc(p.pipelines, func(x *gl.Pipeline) bool { return x.ID == *opt.PipelineID })
 		if i < 0 || p.pipelines[i].SHA != sha {
-			message(w, http.StatusBadRequest, "pipeline_id does not name a pipeline of this commit")
+			message(w, http.StatusNotFound, "404 Pipeline for pipeline_id, sha and ref Not Found")
 			return
 		}
 		pl = p.pipelines[i]
@@ -493,22 +513,69 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p *project) {
 		pl = &gl.Pipeline{ID: s.id(), ProjectID: p.p.ID, SHA: sha, Ref: ref, Source: "external", Status: string(opt.State), CreatedAt: now()}
 		p.pipelines = append(p.pipelines, pl)
 	}
-	st := &gl.CommitStatus{
-		ID: s.id(), SHA: sha, Status: string(opt.State), Name: deref(opt.Name), Ref: pl.Ref, PipelineID: pl.ID,
-		Description: deref(opt.Description), TargetURL: deref(opt.TargetURL), CreatedAt: now(),
+	name := deref(opt.Name)
+	if name == "" {
+		name = "default"
 	}
-	if st.Name == "" {
-		st.Name = "default"
-	}
-	// GitLab keeps one status per name in a pipeline, updated in place.
 	list := p.statuses[sha]
-	if i := slices.IndexFunc(list, func(x *gl.CommitStatus) bool { return x.Name == st.Name && x.PipelineID == st.PipelineID }); i >= 0 {
-		st.ID = list[i].ID
+	i := slices.IndexFunc(list, func(x *gl.CommitStatus) bool {
+		return x.Name == name && x.PipelineID == pl.ID && (x.Status == string(gl.Pending) || x.Status == string(gl.Running))
+	})
+	created := s.stampLocked()
+	st := &gl.CommitStatus{ID: s.id(), SHA: sha, Status: "created", Name: name, Ref: pl.Ref, PipelineID: pl.ID, CreatedAt: &created}
+	if i >= 0 {
+		copied := *list[i]
+		st = &copied
+	}
+	if err := transition(st, opt.State); err != nil {
+		message(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if opt.Description != nil {
+		st.Description = *opt.Description
+	}
+	if opt.TargetURL != nil {
+		st.TargetURL = *opt.TargetURL
+	}
+	if i >= 0 {
 		list[i] = st
 	} else {
+		for _, old := range list {
+			if old.Name == name && old.PipelineID == pl.ID {
+				p.retried[old.ID] = true
+			}
+		}
 		p.statuses[sha] = append(list, st)
 	}
 	writeJSON(w, http.StatusCreated, st)
+}
+
+// transition moves a commit status to state as GitLab's state machine
+// does (enqueue, run, success, drop, cancel, skip), stamping started_at
+// and finished_at, or says why it may not.
+func transition(st *gl.CommitStatus, state gl.BuildStateValue) error {
+	from := gl.BuildStateValue(st.Status)
+	event, ok := "", false
+	switch state {
+	case gl.Pending:
+		event, ok = "enqueue", from == "created"
+	case gl.Running:
+		event, ok = "run", from == "created" || from == gl.Pending
+	case gl.Success, gl.Failed, gl.Canceled:
+		event, ok = map[gl.BuildStateValue]string{gl.Success: "success", gl.Failed: "drop", gl.Canceled: "cancel"}[state], from == "created" || from == gl.Pending || from == gl.Running
+	case gl.Skipped:
+		event, ok = "skip", from == "created" || from == gl.Pending
+	}
+	if !ok {
+		return fmt.Errorf("Cannot transition status via :%s from :%s", event, from)
+	}
+	st.Status = string(state)
+	if state == gl.Running {
+		st.StartedAt = now()
+	} else if state != gl.Pending {
+		st.FinishedAt = now()
+	}
+	return nil
 }
 
 func (s *Server) commitMRs(w http.ResponseWriter, r *http.Request, p *project) {
@@ -583,7 +650,23 @@ func (s *Server) createCommit(w http.ResponseWriter, r *http.Request, p *project
 		}
 		files[path] = b
 	}
-	sha := s.commitLocked(p, parent, deref(opt.CommitMessage), files)
+	tree := maps.Clone(p.trees[parent])
+	if tree == nil {
+		tree = map[string][]byte{}
+	}
+	for path, b := range files {
+		if b == nil {
+			delete(tree, path)
+		} else {
+			tree[path] = b
+		}
+	}
+	sha, err := s.apiCommitLocked(p, parent, deref(opt.CommitMessage), tree, files, deref(opt.AuthorName), deref(opt.AuthorEmail))
+	if err != nil {
+		s.t.Errorf("gitlabtest: %s: commit: %v", p.p.PathWithNamespace, err)
+		message(w, http.StatusInternalServerError, err.Error())
+		return
+	}
 	p.branches[branch] = sha
 	// Open merge requests from or into the branch follow it, as on GitLab.
 	for _, m := range p.mrs {

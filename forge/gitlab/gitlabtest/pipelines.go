@@ -27,17 +27,10 @@ func (s *Server) Pipelines(full, sha string) []gl.Pipeline {
 	return out
 }
 
-// PipelineStatuses returns the commit statuses set in one pipeline.
+// PipelineStatuses returns the latest commit status of each name set in
+// one pipeline.
 func (s *Server) PipelineStatuses(full, sha string, pipeline int64) []gl.CommitStatus {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []gl.CommitStatus
-	for _, st := range s.project(full).statuses[sha] {
-		if st.PipelineID == pipeline {
-			out = append(out, *st)
-		}
-	}
-	return out
+	return s.statusesWhere(full, sha, func(st *gl.CommitStatus, retried bool) bool { return !retried && st.PipelineID == pipeline })
 }
 
 // HoldHeadPipeline makes the merge request report pipeline id as its head
