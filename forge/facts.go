@@ -156,6 +156,11 @@ type Commit struct {
 	Message   string
 	Author    Identity
 	Committer Identity
+	// CoAuthors are the people the message's Co-authored-by trailers name,
+	// in order, each with the login the forge links it to (see
+	// CoAuthorTrailers). Every adapter fills it; Login is "" where the
+	// forge links no account.
+	CoAuthors []Identity
 	Parents   []string
 	Signature Signature
 }
