@@ -258,6 +258,9 @@ func (f *Forge) Commits(ctx context.Context, ref forge.PRRef) ([]forge.Commit, e
 	if len(out) >= 250 {
 		return nil, fmt.Errorf("github: %s has %d or more commits; GitHub lists at most 250, so the commits cannot all be checked", ref, len(out))
 	}
+	if err := f.resolveIdentities(ctx, ref, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

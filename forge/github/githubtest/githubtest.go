@@ -79,6 +79,8 @@ type Server struct {
 	teams         map[string]map[string]teamMember
 	gpgKeys       map[string][]*gpgKey // login →
 	codeloadToken string
+	emails        map[string]string // verified e-mail → login (graphql.go)
+	graphQLSpent  int
 }
 
 // Option configures a Server.
@@ -320,6 +322,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if isGraphQLPath(r.URL.Path) {
+		s.serveGraphQL(w, r, body)
+		return
+	}
+
 	c := &call{r: r, body: body, query: r.URL.Query()}
 	escaped := r.URL.EscapedPath()
 	if rest, ok := strings.CutPrefix(escaped, "/api/v3/"); ok {
@@ -432,15 +439,20 @@ func lenientBody(c *call) []byte {
 }
 
 func (s *Server) injectedFault(c *call) (reply, bool) {
+	return s.faultFor(c.r.Method, c.route.Path, strings.TrimPrefix(c.r.URL.Path, c.prefix))
+}
+
+// faultFor answers the first injected fault matching a request by method
+// and by path template or path.
+func (s *Server) faultFor(method, template, urlPath string) (reply, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
-		if f.method != "" && f.method != "*" && f.method != c.r.Method {
+		if f.method != "" && f.method != "*" && f.method != method {
 			continue
 		}
-		if f.pattern != c.route.Path {
-			escaped := strings.TrimPrefix(c.r.URL.Path, c.prefix)
-			if ok, _ := path.Match(f.pattern, escaped); !ok {
+		if f.pattern != template {
+			if ok, _ := path.Match(f.pattern, urlPath); !ok {
 				continue
 			}
 		}
