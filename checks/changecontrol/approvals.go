@@ -185,23 +185,22 @@ func (e *evaluation) eligibility(l string, bot bool) refusal {
 	if why := e.authorReason(l); why != "" {
 		return refusal{why, refusedAuthor}
 	}
-	p, ok := e.perms[l]
-	if !ok {
-		return refusal{"permission on the repository unknown", refusedPermissionUnknown}
-	}
-	if why := lacksWrite(p, "approving"); why != "" {
+	if why := e.permissionReason(l, "approving"); why != "" {
+		if _, known := e.perms[l]; !known {
+			return refusal{why, refusedPermissionUnknown}
+		}
 		return refusal{why, refusedPermission}
 	}
 	return refusal{}
 }
 
-// permissionReason says why l's permission is too low to approve, or "".
-func (e *evaluation) permissionReason(l string) string {
-	switch r := e.eligibility(l, false); r.rule {
-	case refusedPermission, refusedPermissionUnknown:
-		return r.why
+// permissionReason says why l's permission is too low for act, or "".
+func (e *evaluation) permissionReason(l, act string) string {
+	p, ok := e.perms[l]
+	if !ok {
+		return "permission on the repository unknown"
 	}
-	return ""
+	return lacksWrite(p, act)
 }
 
 // lacksWrite says in words, for a sentence that names the person first,
@@ -407,7 +406,7 @@ func (e *evaluation) changesRequested() rule {
 	var blocking, notes, who []string
 	for _, l := range sortedKeys(e.changes) {
 		r := e.changes[l]
-		if why := e.permissionReason(l); why != "" {
+		if why := e.permissionReason(l, "a request for changes"); why != "" {
 			notes = append(notes, fmt.Sprintf("ignored @%s: %s", e.display(l), why))
 			continue
 		}

@@ -325,7 +325,7 @@ func TestChangesRequested(t *testing.T) {
 	t.Run("a request from someone without write permission does not block", func(t *testing.T) {
 		f := facts(t, "")
 		f.Reviews = []forge.Review{changesOn("erin", headSHA, 20)}
-		assertHolds(t, f, "changes requested", "no changes requested; ignored @erin: has read permission on this repository; approving needs write permission")
+		assertHolds(t, f, "changes requested", "no changes requested; ignored @erin: has read permission on this repository; a request for changes needs write permission")
 	})
 	t.Run("a request from a bot does not block", func(t *testing.T) {
 		f := facts(t, "")
