@@ -17,6 +17,10 @@
 // go-githubapp's ClientCreator (ghinstallation) performs. The API is served
 // both at the root and under /api/v3 (GitHub Enterprise Server style), so a
 // client may use URL or URL+"/api/v3/" as its base.
+//
+// The GraphQL API is served at /graphql and /api/graphql for the queries
+// gitward makes, validated against an excerpt of GitHub's GraphQL schema;
+// graphql.go says what it answers and what it does not model.
 package githubtest
 
 import (
