@@ -13,10 +13,25 @@ import (
 	gl "gitlab.com/gitlab-org/api/client-go"
 )
 
+// graphQLURL is the GraphQL address that goes with a REST address:
+// HOST/api/graphql for GitHub Enterprise Server's HOST/api/v3/, else
+// the REST address's /graphql (https://api.github.com/graphql).
+func graphQLURL(v3 string) string {
+	base := strings.TrimSuffix(v3, "/")
+	if host, ok := strings.CutSuffix(base, "/api/v3"); ok {
+		return host + "/api/graphql"
+	}
+	return base + "/graphql"
+}
+
 // newGitHub builds the GitHub App's adapter: installation clients with a
 // bounded response cache and API metrics.
 func (s *Server) newGitHub(opts Options, cache *snapshot.Cache) (*ghforge.Forge, error) {
-	cfg := githubapp.Config{WebURL: opts.GitHubWebURL, V3APIURL: opts.GitHubV3APIURL, V4APIURL: opts.GitHubV4APIURL}
+	v4 := opts.GitHubV4APIURL
+	if v4 == "" {
+		v4 = graphQLURL(opts.GitHubV3APIURL)
+	}
+	cfg := githubapp.Config{WebURL: opts.GitHubWebURL, V3APIURL: opts.GitHubV3APIURL, V4APIURL: v4}
 	cfg.App.IntegrationID = opts.GitHubAppID
 	cfg.App.PrivateKey = string(opts.GitHubPrivateKey)
 	cfg.App.WebhookSecret = string(opts.GitHubWebhookSecret)

@@ -286,7 +286,7 @@ func TestGitLabMergeRequestRenderedDiffAndChangeControl(t *testing.T) {
 			replies = append(replies, n.Body)
 		}
 	}
-	if len(replies) != 2 || !strings.Contains(replies[0], "@alice opened this pull request") || !strings.Contains(replies[1], "@rita has read permission") {
+	if len(replies) != 2 || !strings.Contains(replies[0], "@alice opened the pull request") || !strings.Contains(replies[1], "@rita has read permission") {
 		t.Fatalf("replies = %q", replies)
 	}
 	if state, _ := h.status(head, "gitward/change-control"); state != "failed" {

@@ -156,6 +156,12 @@ type Commit struct {
 	Message   string
 	Author    Identity
 	Committer Identity
+	// CoAuthors are the people the message's Co-authored-by trailers name,
+	// in order, each with the login the forge links it to (see
+	// CoAuthorTrailers); Login is "" where the forge links no account.
+	// The forge adapters fill it; a local repository, which links nobody,
+	// leaves it nil.
+	CoAuthors []Identity
 	Parents   []string
 	Signature Signature
 }

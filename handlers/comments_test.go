@@ -305,8 +305,8 @@ func TestCommentCommandsAreAnsweredWithAReactionAndReasons(t *testing.T) {
 		{
 			name: "an /approve from a reader is refused, naming the permission",
 			user: "rita", body: "/approve", permission: map[string]string{"rita": "read"},
-			reaction: "confused", reply: []string{"@rita has read permission on this repository; approving needs write"},
-			evaluated: true, conclusion: "failure", summary: []string{"ignored @rita: has read permission, not write"},
+			reaction: "confused", reply: []string{"@rita has read permission on this repository; approving needs write permission"},
+			evaluated: true, conclusion: "failure", summary: []string{"ignored @rita: has read permission on this repository; approving needs write permission"},
 		},
 		{
 			name: "an /approve naming a commit other than the head is refused, naming the head",
@@ -317,7 +317,7 @@ func TestCommentCommandsAreAnsweredWithAReactionAndReasons(t *testing.T) {
 		{
 			name: "an /approve from the pull request's author is refused: separation of duties",
 			user: ccAuthor, body: "/approve",
-			reaction: "confused", reply: []string{"@Codertocat opened this pull request; an author's approval does not count"},
+			reaction: "confused", reply: []string{"@Codertocat opened the pull request; an author's approval does not count"},
 			evaluated: true, conclusion: "failure", summary: []string{"ignored @Codertocat: opened the pull request"},
 		},
 		{
@@ -356,7 +356,7 @@ func TestCommentCommandsAreAnsweredWithAReactionAndReasons(t *testing.T) {
 		{
 			name:   "a /breakglass by a responder who only reads is refused, naming the permission",
 			policy: withResponders, user: "oncall", body: "/breakglass payments are down", permission: map[string]string{"oncall": "read"},
-			reaction: "confused", reply: []string{"@oncall has read permission; breaking glass needs write"},
+			reaction: "confused", reply: []string{"@oncall has read permission on this repository; breaking glass needs write permission"},
 			evaluated: true, conclusion: "failure",
 		},
 		{
@@ -571,6 +571,61 @@ func TestAnApprovalByACoAuthorDoesNotCount(t *testing.T) {
 	fx.wantCheck("failure", "ignored @carol: is named as a co-author of commit ec26c3e")
 }
 
+// TestAnApprovalCommandByACoAuthorIsRefusedWithTheVerdictsReason: the
+// immediate answer to /approve is the verdict's: a co-author named in a
+// trailer is refused at once, with the reason, not acknowledged as
+// accepted.
+func TestAnApprovalCommandByACoAuthorIsRefusedWithTheVerdictsReason(t *testing.T) {
+	fx := newChangeControl(t, ccSetup{number: 2, policy: oneApproval,
+		message: "Scale podinfo to 2\n\nCo-authored-by: carol <carol@example.com>"})
+	fx.gh.SetPermission(ccRepo, "carol", "write")
+	id := fx.command("carol", "/approve")
+	if got := fx.gh.Reactions(ccRepo, id); len(got) != 1 || got[0] != "confused" {
+		t.Errorf("reactions = %v, want confused", got)
+	}
+	replies := fx.replies()
+	want := "@carol is named as a co-author of commit ec26c3e; an author's approval does not count"
+	if len(replies) != 1 || !strings.Contains(replies[0], want) {
+		t.Errorf("replies = %q, want one saying %q", replies, want)
+	}
+	fx.wantCheck("failure", "ignored @carol: is named as a co-author of commit ec26c3e")
+}
+
+// TestACoAuthorGitHubLinksByEMailCannotApprove: a trailer whose e-mail
+// GitHub links to an account excludes that account, though neither the
+// trailer's name nor its e-mail spells the login: the /approve is refused
+// at once and the verdict ignores it.
+func TestACoAuthorGitHubLinksByEMailCannotApprove(t *testing.T) {
+	fx := newChangeControl(t, ccSetup{number: 2, policy: oneApproval,
+		message: "Scale podinfo to 2\n\nCo-authored-by: C. Wu <cw@home.example>"})
+	fx.gh.AddUserEmail("carol", "cw@home.example")
+	fx.gh.SetPermission(ccRepo, "carol", "write")
+	id := fx.command("carol", "/approve")
+	if got := fx.gh.Reactions(ccRepo, id); len(got) != 1 || got[0] != "confused" {
+		t.Errorf("reactions = %v, want confused", got)
+	}
+	replies := fx.replies()
+	want := "@carol is named as a co-author of commit ec26c3e; an author's approval does not count"
+	if len(replies) != 1 || !strings.Contains(replies[0], want) {
+		t.Errorf("replies = %q, want one saying %q", replies, want)
+	}
+	fx.wantCheck("failure", "ignored @carol: is named as a co-author of commit ec26c3e")
+}
+
+// TestAnApprovalCommandWithoutAccessIsRefusedInWords: a permission of
+// "none" reads as having no access.
+func TestAnApprovalCommandWithoutAccessIsRefusedInWords(t *testing.T) {
+	fx := newChangeControl(t, ccSetup{number: 1, policy: oneApproval})
+	fx.gh.SetPermission(ccRepo, "mallory", "none")
+	fx.command("mallory", "/approve")
+	replies := fx.replies()
+	want := "@mallory has no access to this repository; approving needs write permission"
+	if len(replies) != 1 || !strings.Contains(replies[0], want) {
+		t.Errorf("replies = %q, want one saying %q", replies, want)
+	}
+	fx.wantCheck("failure", "ignored @mallory: has no access to this repository")
+}
+
 func TestReviewsCountOnlyOnTheHead(t *testing.T) {
 	t.Run("an approving review on the head passes, and fails again once dismissed", func(t *testing.T) {
 		fx := newChangeControl(t, ccSetup{number: 2, policy: oneApproval})
@@ -626,7 +681,7 @@ func TestAnApprovalCommandByACommitAuthorIsRefusedAtOnce(t *testing.T) {
 		t.Errorf("reactions = %v, want confused", got)
 	}
 	replies := fx.replies()
-	if len(replies) != 1 || !strings.Contains(replies[0], "@dave wrote commit ddddddd of this pull request") {
+	if len(replies) != 1 || !strings.Contains(replies[0], "@dave authored commit ddddddd; an author's approval does not count") {
 		t.Errorf("replies = %q", replies)
 	}
 	fx.wantCheck("failure")

@@ -200,18 +200,6 @@ func (h *IssueComment) answer(ctx context.Context, f forge.Forge, ref forge.PRRe
 	if cfgErr != nil && !errors.As(cfgErr, &invalid) {
 		return false, cfgErr
 	}
-	var perm forge.Permission
-	permKnown := false
-	permission := func() (forge.Permission, error) {
-		if !permKnown {
-			p, err := f.Permission(ctx, ref.Repo, user.Login)
-			if err != nil {
-				return forge.PermissionNone, err
-			}
-			perm, permKnown = p, true
-		}
-		return perm, nil
-	}
 
 	var replies []string
 	refused, evaluate := false, false
@@ -230,37 +218,19 @@ func (h *IssueComment) answer(ctx context.Context, f forge.Forge, ref forge.PRRe
 			evaluate = true
 		case cmd.Name == commands.Approve:
 			evaluate = true
-			p, err := permission()
-			if err != nil {
-				return false, err
-			}
 			switch {
 			case !cfg.Commands.Approve:
 				reason = "`/approve` is turned off by this repository's policy (commands.approve); approve with a review instead"
-			case p < forge.PermissionWrite:
-				reason = fmt.Sprintf("@%s has %s permission on this repository; approving needs write", user.Login, p)
 			case cmd.SHA != "" && !strings.HasPrefix(pr.HeadSHA, cmd.SHA):
 				reason = fmt.Sprintf("`/approve %s` names a commit that is not the head of this pull request (`%s`); approvals are bound to the head", cmd.SHA, short(pr.HeadSHA))
-			case !cfg.SeparationOfDuties.AllowSelfApproval && user.Login == pr.Author.Login:
-				reason = fmt.Sprintf("@%s opened this pull request; an author's approval does not count", user.Login)
-			case !cfg.SeparationOfDuties.AllowSelfApproval:
-				// Commit authorship by login; co-author trailers are matched
-				// by the policy, whose check says why it ignored one.
-				commits, err := f.Commits(ctx, ref)
-				if err != nil {
+			default:
+				if reason, err = mayApprove(ctx, f, ref, pr, cfg, user); err != nil {
 					return false, err
-				}
-				for _, c := range commits {
-					committed := cfg.SeparationOfDuties.CommittersAreAuthors && c.Committer.Login == user.Login
-					if c.Author.Login == user.Login || committed {
-						reason = fmt.Sprintf("@%s wrote commit %s of this pull request; an author's approval does not count", user.Login, short(c.SHA))
-						break
-					}
 				}
 			}
 		case cmd.Name == commands.BreakGlass:
 			evaluate = true
-			p, err := permission()
+			p, err := f.Permission(ctx, ref.Repo, user.Login)
 			if err != nil {
 				return false, err
 			}
@@ -299,6 +269,29 @@ func (h *IssueComment) answer(ctx context.Context, f forge.Forge, ref forge.PRRe
 		}
 	}
 	return evaluate, nil
+}
+
+// mayApprove asks the policy whether user may approve the head of pr, from
+// the forge's facts about its commits and the user's permission: the
+// answer the verdict will give. It returns "" when they may.
+func mayApprove(ctx context.Context, f forge.Forge, ref forge.PRRef, pr *forge.PullRequest, cfg *config.Repo, user forge.User) (string, error) {
+	perm, err := f.Permission(ctx, ref.Repo, user.Login)
+	if err != nil {
+		return "", err
+	}
+	commits, err := f.Commits(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	facts := policy.Facts{
+		Config:      cfg,
+		PR:          policy.PullRequest{Author: pr.Author.Login, BaseRef: pr.BaseRef, BaseSHA: pr.BaseSHA, HeadSHA: pr.HeadSHA},
+		Permissions: map[string]forge.Permission{user.Login: perm},
+	}
+	for _, c := range commits {
+		facts.Commits = append(facts.Commits, policy.NewCommit(c, policy.SignatureVerdict{}))
+	}
+	return policy.MayApprove(facts, user), nil
 }
 
 func oneLine(s string) string {

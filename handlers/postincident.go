@@ -248,8 +248,12 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref
 	if err != nil {
 		return "", rec, cfg, err
 	}
-	if perm < forge.PermissionWrite {
-		return fmt.Sprintf("@%s has %s permission on this repository; approving needs write", user, perm), rec, cfg, nil
+	me := forge.User{Login: user}
+	perms := map[string]forge.Permission{user: perm}
+	// What the pull request alone shows answers at once, before its
+	// commits are gathered.
+	if why := policy.MayApprove(policy.Facts{Config: cfg, PR: policy.PullRequest{Author: pr.Author.Login}, Permissions: perms}, me); why != "" {
+		return why, rec, cfg, nil
 	}
 
 	// The policy judges the approval as if it had been given on the pull
@@ -268,11 +272,13 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref
 	if err != nil {
 		return "", rec, cfg, err
 	}
-	me := forge.User{Login: user}
+	facts.Permissions = perms
+	if why := policy.MayApprove(facts, me); why != "" {
+		return why, rec, cfg, nil
+	}
 	facts.Reviews, facts.Unapprovals, facts.BreakGlass = nil, nil, nil
 	facts.Approvals = []policy.CommandApproval{{User: me, SHA: pr.HeadSHA, CreatedAt: time.Now()}}
 	facts.HeadPushedAt = time.Time{}
-	facts.Permissions = map[string]forge.Permission{user: perm}
 	facts.Teams = map[string]map[string]bool{}
 	restricted := restrictedRules(cfg, facts.ChangedFiles)
 	for _, r := range restricted {

@@ -228,12 +228,9 @@ func (c *Capability) signatures(ctx context.Context, f forge.Forge, repo forge.R
 		if res.Err != nil {
 			return nil, fmt.Errorf("verify the signature of commit %s: %w", short(cm.SHA), res.Err)
 		}
-		out = append(out, policy.Commit{
-			SHA: cm.SHA, Author: cm.Author, Committer: cm.Committer, Message: cm.Message,
-			Signature: policy.SignatureVerdict{
-				Signed: res.Signed, Verified: res.Verified, Reason: res.Reason, Signer: res.Signer, WebCommit: res.WebCommit,
-			},
-		})
+		out = append(out, policy.NewCommit(cm, policy.SignatureVerdict{
+			Signed: res.Signed, Verified: res.Verified, Reason: res.Reason, Signer: res.Signer, WebCommit: res.WebCommit,
+		}))
 	}
 	return out, nil
 }

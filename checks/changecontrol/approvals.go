@@ -120,17 +120,11 @@ func (e *evaluation) decide() {
 
 // ignoreReason says why an approval does not count, or "" when it does.
 func (e *evaluation) ignoreReason(l string, c candidate) string {
-	if c.bot {
-		return "bots cannot approve"
+	if r := e.eligibility(l, c.bot); r.why != "" {
+		return r.why
 	}
 	if c.dismissed {
 		return fmt.Sprintf("the review on %s was dismissed", short(c.SHA))
-	}
-	if why := e.authorReason(l); why != "" {
-		return why
-	}
-	if why := e.permissionReason(l); why != "" {
-		return why
 	}
 	if c.Via == ViaCommand && !e.cfg.Commands.Approve {
 		return "/approve is turned off (commands.approve)"
@@ -166,18 +160,88 @@ func (e *evaluation) ignoreReason(l string, c candidate) string {
 	return ""
 }
 
-// permissionReason says why l's permission is too low to approve, or "".
-func (e *evaluation) permissionReason(l string) string {
+// refusal is why someone may not approve, and which rule says so.
+type refusal struct {
+	why  string // "" when they may approve
+	rule refusalRule
+}
+
+type refusalRule int
+
+const (
+	refusedBot refusalRule = iota + 1
+	refusedAuthor
+	refusedPermission
+	refusedPermissionUnknown
+)
+
+// eligibility says why l may not approve at all, whatever they approved
+// and when: bots never, the change's authors not (separation of duties),
+// nor anyone below write permission.
+func (e *evaluation) eligibility(l string, bot bool) refusal {
+	if bot {
+		return refusal{"bots cannot approve", refusedBot}
+	}
+	if why := e.authorReason(l); why != "" {
+		return refusal{why, refusedAuthor}
+	}
+	if why := e.permissionReason(l, "approving"); why != "" {
+		if _, known := e.perms[l]; !known {
+			return refusal{why, refusedPermissionUnknown}
+		}
+		return refusal{why, refusedPermission}
+	}
+	return refusal{}
+}
+
+// permissionReason says why l's permission is too low for act, or "".
+func (e *evaluation) permissionReason(l, act string) string {
 	p, ok := e.perms[l]
-	switch {
-	case !ok:
+	if !ok {
 		return "permission on the repository unknown"
+	}
+	return lacksWrite(p, act)
+}
+
+// lacksWrite says in words, for a sentence that names the person first,
+// why permission p is too low for act ("approving", "breaking glass"),
+// or "" when p is write or more.
+func lacksWrite(p forge.Permission, act string) string {
+	switch {
 	case p == forge.PermissionNone:
-		return "has no access to the repository"
+		return fmt.Sprintf("has no access to this repository; %s needs write permission", act)
 	case p < forge.PermissionWrite:
-		return fmt.Sprintf("has %s permission, not write", p)
+		return fmt.Sprintf("has %s permission on this repository; %s needs write permission", p, act)
 	}
 	return ""
+}
+
+// MayApprove answers whether user may approve the head of the pull
+// request f describes, by the rules the verdict applies to every approval:
+// no bot, none of the change's authors (separation of duties, co-authors
+// as the forge resolved them), nobody below write permission
+// (f.Permissions). It returns "" when they may, or a sentence saying why
+// not, such as "@carol is named as a co-author of commit abc1234; an
+// author's approval does not count". Which commit an approval is bound to
+// and the path rules are Evaluate's to judge.
+func MayApprove(f Facts, user forge.User) string {
+	if f.Config == nil {
+		return "the repository's policy could not be read, so nobody's approval can be judged"
+	}
+	f.Reviews, f.Unapprovals = nil, nil
+	f.Approvals = []CommandApproval{{User: user}}
+	e := newEvaluation(f)
+	l := e.name(user.Login)
+	switch r := e.eligibility(l, isBot(user)); r.rule {
+	case 0:
+		return ""
+	case refusedAuthor:
+		return fmt.Sprintf("@%s %s; an author's approval does not count", user.Login, r.why)
+	case refusedPermission:
+		return "@" + user.Login + " " + r.why
+	default:
+		return fmt.Sprintf("@%s cannot approve: %s", user.Login, r.why)
+	}
 }
 
 // approvals returns the overall approval rule and one rule per configured
@@ -342,7 +406,7 @@ func (e *evaluation) changesRequested() rule {
 	var blocking, notes, who []string
 	for _, l := range sortedKeys(e.changes) {
 		r := e.changes[l]
-		if why := e.permissionReason(l); why != "" {
+		if why := e.permissionReason(l, "a request for changes"); why != "" {
 			notes = append(notes, fmt.Sprintf("ignored @%s: %s", e.display(l), why))
 			continue
 		}

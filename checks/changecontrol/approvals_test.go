@@ -58,9 +58,9 @@ func TestApprovalsNeedWritePermission(t *testing.T) {
 	}{
 		{"maintain is more than write", "carol", "1 of 1 approval"},
 		{"admin is more than write", "dave", "1 of 1 approval"},
-		{"read is not enough", "erin", "0 of 1 approval, waiting for 1; ignored @erin: has read permission, not write"},
-		{"triage is not enough", "grace", "0 of 1 approval, waiting for 1; ignored @grace: has triage permission, not write"},
-		{"no access is not enough", "nobody", "0 of 1 approval, waiting for 1; ignored @nobody: has no access to the repository"},
+		{"read is not enough", "erin", "0 of 1 approval, waiting for 1; ignored @erin: has read permission on this repository; approving needs write permission"},
+		{"triage is not enough", "grace", "0 of 1 approval, waiting for 1; ignored @grace: has triage permission on this repository; approving needs write permission"},
+		{"no access is not enough", "nobody", "0 of 1 approval, waiting for 1; ignored @nobody: has no access to this repository; approving needs write permission"},
 		{"an unknown permission is not enough", "stranger", "0 of 1 approval, waiting for 1; ignored @stranger: permission on the repository unknown"},
 	}
 	for _, tt := range tests {
@@ -325,7 +325,7 @@ func TestChangesRequested(t *testing.T) {
 	t.Run("a request from someone without write permission does not block", func(t *testing.T) {
 		f := facts(t, "")
 		f.Reviews = []forge.Review{changesOn("erin", headSHA, 20)}
-		assertHolds(t, f, "changes requested", "no changes requested; ignored @erin: has read permission, not write")
+		assertHolds(t, f, "changes requested", "no changes requested; ignored @erin: has read permission on this repository; a request for changes needs write permission")
 	})
 	t.Run("a request from a bot does not block", func(t *testing.T) {
 		f := facts(t, "")

@@ -24,8 +24,8 @@ func MayBreakGlass(cfg *config.Repo, user forge.User, perm forge.Permission, tea
 	if isBot(user) {
 		return fmt.Errorf("bots cannot break glass")
 	}
-	if perm < forge.PermissionWrite {
-		return fmt.Errorf("@%s has %s permission; breaking glass needs write", user.Login, perm)
+	if why := lacksWrite(perm, "breaking glass"); why != "" {
+		return fmt.Errorf("@%s %s", user.Login, why)
 	}
 	for _, u := range bg.Responders.Users {
 		if strings.EqualFold(u, user.Login) {

@@ -21,7 +21,7 @@ func TestMayBreakGlass(t *testing.T) {
 		{"anyone else may not, and is told who may", responders, forge.User{Login: "bob"}, forge.PermissionWrite,
 			"@bob is not a break-glass responder; @carol or team sre-oncall may break glass (break_glass.responders in .gitward.yaml)"},
 		{"a responder without write permission may not", responders, forge.User{Login: "carol"}, forge.PermissionTriage,
-			"@carol has triage permission; breaking glass needs write"},
+			"@carol has triage permission on this repository; breaking glass needs write permission"},
 		{"a bot may not", responders, forge.User{Login: "carol", Bot: true}, forge.PermissionAdmin,
 			"bots cannot break glass"},
 		{"nobody may when no responders are configured", "", forge.User{Login: "carol"}, forge.PermissionAdmin,

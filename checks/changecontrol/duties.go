@@ -19,10 +19,6 @@ type authorship struct {
 	unlinked []string
 }
 
-// noreplyRE matches the forge's no-reply commit e-mails: login@users.noreply.host
-// or id+login@users.noreply.host.
-var noreplyRE = regexp.MustCompile(`(?i)^(?:[0-9]+\+)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)@users\.noreply\.[a-z0-9.-]+$`)
-
 // loginRE is the shape of a login, for matching trailer names to logins.
 var loginRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
@@ -55,15 +51,16 @@ func findAuthors(f Facts, candidates map[string]bool) authorship {
 			}
 		}
 	}
+	// An identity the forge linked is that login; any other is matched by
+	// e-mail to the identities the forge linked, and by name to the
+	// approvers. Reading an address as a login is the forge adapter's
+	// work, as each forge writes its private addresses differently.
 	resolve := func(id forge.Identity) []string {
 		if id.Login != "" {
 			return []string{strings.ToLower(id.Login)}
 		}
 		set := map[string]bool{}
 		email := strings.ToLower(strings.TrimSpace(id.Email))
-		if m := noreplyRE.FindStringSubmatch(email); m != nil {
-			set[strings.ToLower(m[1])] = true
-		}
 		for l := range known[email] {
 			set[l] = true
 		}
@@ -90,7 +87,7 @@ func findAuthors(f Facts, candidates map[string]bool) authorship {
 			}
 		}
 		if sod.CoAuthorsAreAuthors {
-			for _, co := range coAuthors(c.Message) {
+			for _, co := range c.coAuthors() {
 				for _, l := range resolve(co) {
 					add(l, "is named as a co-author of commit "+sha)
 				}
@@ -100,30 +97,13 @@ func findAuthors(f Facts, candidates map[string]bool) authorship {
 	return a
 }
 
-// coAuthors reads the Co-authored-by trailers of a commit message. Any line
-// of the message counts, not only the final trailer block: reading more
-// trailers can only exclude more approvals.
-func coAuthors(message string) []forge.Identity {
-	var out []forge.Identity
-	for _, line := range strings.Split(strings.ReplaceAll(message, "\r", "\n"), "\n") {
-		line = strings.TrimSpace(line)
-		const key = "co-authored-by:"
-		if len(line) < len(key) || !strings.EqualFold(line[:len(key)], key) {
-			continue
-		}
-		v := strings.TrimSpace(line[len(key):])
-		var id forge.Identity
-		if lt := strings.IndexByte(v, '<'); lt >= 0 {
-			id.Name = strings.TrimSpace(v[:lt])
-			id.Email = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v[lt+1:]), ">"))
-		} else if strings.Contains(v, "@") {
-			id.Email = v
-		} else {
-			id.Name = v
-		}
-		out = append(out, id)
+// coAuthors are the co-authors the forge adapter resolved, or, for a
+// commit no adapter saw, the message's trailers without logins.
+func (c Commit) coAuthors() []forge.Identity {
+	if c.CoAuthors != nil {
+		return c.CoAuthors
 	}
-	return out
+	return forge.CoAuthorTrailers(c.Message)
 }
 
 // separation is the separation-of-duties rule. It holds whenever the

@@ -1,6 +1,8 @@
 package changecontrol
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/gitward/gitward/forge"
@@ -35,14 +37,17 @@ func TestSeparationOfDuties(t *testing.T) {
 		{"a co-author named by login cannot approve", "",
 			func(f *Facts) { f.Commits[1].Message += "\n\nCo-authored-by: bob <bob@elsewhere.example>" },
 			"is named as a co-author of commit 9be01d2"},
-		{"a co-author named by a no-reply e-mail cannot approve", "",
+		{"a co-author the forge linked to a login cannot approve, whatever the trailer says", "",
 			func(f *Facts) {
-				f.Commits[1].Message += "\n\nCo-authored-by: Bob Builder <4242+bob@users.noreply.github.com>"
+				coAuthor(f, 1, forge.Identity{Name: "Robert B.", Email: "rb@home.example", Login: "bob"})
 			},
 			"is named as a co-author of commit 9be01d2"},
-		{"a co-author named by an old-style no-reply e-mail cannot approve", "",
+		{"a co-author the forge linked to another login does not exclude a namesake", "",
+			func(f *Facts) { coAuthor(f, 1, forge.Identity{Name: "bob", Email: "bob@home.example", Login: "bobby"}) },
+			""},
+		{"a forge-private address is the adapter's to read, not the policy's", "",
 			func(f *Facts) {
-				f.Commits[1].Message += "\n\nCo-authored-by: Bob Builder <bob@users.noreply.github.com>"
+				coAuthor(f, 1, forge.Identity{Name: "Robert", Email: "1005-bob@users.noreply.gitlab.example", Login: "bob"})
 			},
 			"is named as a co-author of commit 9be01d2"},
 		{"a co-author named by a plain e-mail of theirs cannot approve", "separation_of_duties: {committers_are_authors: false}",
@@ -52,9 +57,7 @@ func TestSeparationOfDuties(t *testing.T) {
 			},
 			"is named as a co-author of commit 9be01d2"},
 		{"the trailer key is read without case", "",
-			func(f *Facts) {
-				f.Commits[1].Message += "\n\nco-authored-BY: Bob Builder <4242+bob@users.noreply.github.com>"
-			},
+			func(f *Facts) { f.Commits[1].Message += "\n\nco-authored-BY: bob <b@laptop.local>" },
 			"is named as a co-author of commit 9be01d2"},
 		{"a forged trailer naming the reviewer excludes them: the safe direction", "",
 			func(f *Facts) { f.Commits[1].Message += "\n\nCo-authored-by: bob <nobody@nowhere.example>" },
@@ -65,11 +68,6 @@ func TestSeparationOfDuties(t *testing.T) {
 		{"co-authors may approve when co_authors_are_authors is off", "separation_of_duties: {co_authors_are_authors: false}",
 			func(f *Facts) { f.Commits[1].Message += "\n\nCo-authored-by: bob <bob@corp.example>" },
 			""},
-		{"a commit author the forge did not link is matched by no-reply e-mail", "",
-			func(f *Facts) {
-				f.Commits[0].Author = forge.Identity{Name: "Robert", Email: "4242+bob@users.noreply.github.com"}
-			},
-			"authored commit 3f2a1c9"},
 		{"a commit author the forge did not link is matched by name", "",
 			func(f *Facts) { f.Commits[0].Author = forge.Identity{Name: "bob", Email: "b@laptop.local"} },
 			"authored commit 3f2a1c9"},
@@ -101,7 +99,7 @@ func TestSeparationOfDutiesRuleNamesTheAuthors(t *testing.T) {
 	t.Run("it lists everyone who wrote the change", func(t *testing.T) {
 		f := facts(t, "")
 		f.Commits[1].Committer = person("frank")
-		f.Commits[1].Message += "\n\nCo-authored-by: Carol <carol@users.noreply.github.com>"
+		coAuthor(&f, 1, forge.Identity{Name: "Carol", Email: "carol@users.noreply.github.com", Login: "carol"})
 		assertHolds(t, f, "separation of duties", "authors cannot approve: @alice, @carol, @frank")
 	})
 	t.Run("it says when a commit's author is linked to no account", func(t *testing.T) {
@@ -129,19 +127,74 @@ func TestAuthorshipNeverSilencesARequestForChanges(t *testing.T) {
 	assertFails(t, f, "changes requested", "@bob requested changes on 9be01d2")
 }
 
-func TestCoAuthorTrailers(t *testing.T) {
-	got := coAuthors("Fix\r\n\r\nCo-authored-by: Bob Builder <bob@x.example>\r\nCo-Authored-By: carol@y.example\nco-authored-by: dave\nSigned-off-by: erin <erin@z>\n")
-	want := []forge.Identity{
-		{Name: "Bob Builder", Email: "bob@x.example"},
-		{Email: "carol@y.example"},
-		{Name: "dave"},
+// coAuthor names id in a Co-authored-by trailer of commit i, resolved as
+// the forge adapter resolved it.
+func coAuthor(f *Facts, i int, id forge.Identity) {
+	f.Commits[i].Message += fmt.Sprintf("\n\nCo-authored-by: %s <%s>", id.Name, id.Email)
+	f.Commits[i].CoAuthors = append(f.Commits[i].CoAuthors, id)
+}
+
+func TestMayApprove(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(f *Facts)
+		user   forge.User
+		want   string
+	}{
+		{"a reviewer with write permission may", func(*Facts) {}, forge.User{Login: "bob"}, ""},
+		{"the pull request's author may not", func(*Facts) {}, forge.User{Login: "alice"},
+			"@alice opened the pull request; an author's approval does not count"},
+		{"a co-author may not, by the same rule as the verdict",
+			func(f *Facts) { coAuthor(f, 1, forge.Identity{Name: "C.", Email: "c@home.example", Login: "carol"}) },
+			forge.User{Login: "carol"},
+			"@carol is named as a co-author of commit 9be01d2; an author's approval does not count"},
+		{"a co-author matched by name may not", func(f *Facts) { f.Commits[1].Message += "\n\nCo-authored-by: carol <c@x.example>" },
+			forge.User{Login: "Carol"},
+			"@Carol is named as a co-author of commit 9be01d2; an author's approval does not count"},
+		{"someone without access may not, in words", func(*Facts) {}, forge.User{Login: "mallory"},
+			"@mallory has no access to this repository; approving needs write permission"},
+		{"a reader may not", func(*Facts) {}, forge.User{Login: "erin"},
+			"@erin has read permission on this repository; approving needs write permission"},
+		{"someone whose permission is unknown may not", func(*Facts) {}, forge.User{Login: "stranger"},
+			"@stranger cannot approve: permission on the repository unknown"},
+		{"a bot may not", func(*Facts) {}, forge.User{Login: "helper[bot]", Bot: true},
+			"@helper[bot] cannot approve: bots cannot approve"},
+		{"an author may with allow_self_approval",
+			func(f *Facts) { f.Config.SeparationOfDuties.AllowSelfApproval = true }, forge.User{Login: "alice"}, ""},
 	}
-	if len(got) != len(want) {
-		t.Fatalf("got %+v, want %+v", got, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := facts(t, "")
+			f.Permissions["mallory"] = forge.PermissionNone
+			f.Permissions["carol"] = forge.PermissionWrite
+			tt.change(&f)
+			if got := MayApprove(f, tt.user); got != tt.want {
+				t.Errorf("MayApprove(%s) = %q, want %q", tt.user.Login, got, tt.want)
+			}
+		})
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("trailer %d: got %+v, want %+v", i, got[i], want[i])
+}
+
+// TestMayApproveIsTheVerdictsAnswer shows the verdict ignores exactly the
+// approvals MayApprove refuses, for the same reason.
+func TestMayApproveIsTheVerdictsAnswer(t *testing.T) {
+	f := facts(t, "")
+	coAuthor(&f, 1, forge.Identity{Name: "C.", Email: "c@home.example", Login: "carol"})
+	f.Permissions["carol"] = forge.PermissionWrite
+	f.Permissions["mallory"] = forge.PermissionNone
+	for _, login := range []string{"alice", "bob", "carol", "erin", "mallory"} {
+		g := f
+		g.Reviews = []forge.Review{approvedOn(login, headSHA, 20)}
+		v := Evaluate(g)
+		refusal := MayApprove(f, forge.User{Login: login})
+		counted := len(v.Approvers) == 1
+		if counted != (refusal == "") {
+			t.Errorf("%s: counted %v, but MayApprove says %q", login, counted, refusal)
+		}
+		for _, ig := range v.Ignored {
+			if !strings.Contains(refusal, ig.Reason) {
+				t.Errorf("%s: the verdict ignores them because %q; MayApprove says %q", login, ig.Reason, refusal)
+			}
 		}
 	}
 }

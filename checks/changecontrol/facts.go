@@ -63,8 +63,19 @@ type Commit struct {
 	Author    forge.Identity
 	Committer forge.Identity
 	// Message is the full commit message, trailers included.
-	Message   string
+	Message string
+	// CoAuthors are the message's Co-authored-by trailers with the logins
+	// the forge adapter resolved (forge.Commit.CoAuthors). When nil, the
+	// trailers are read from Message and matched like unlinked identities.
+	CoAuthors []forge.Identity
 	Signature SignatureVerdict
+}
+
+// NewCommit is the policy's view of a forge commit whose signature the
+// caller judged.
+func NewCommit(c forge.Commit, sig SignatureVerdict) Commit {
+	return Commit{SHA: c.SHA, Author: c.Author, Committer: c.Committer, Message: c.Message,
+		CoAuthors: c.CoAuthors, Signature: sig}
 }
 
 // SignatureVerdict is what the caller found out about a commit's signature.

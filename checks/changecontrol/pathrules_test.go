@@ -54,7 +54,7 @@ func TestPathRules(t *testing.T) {
 	})
 	t.Run("a team member who wrote the change still cannot approve", func(t *testing.T) {
 		f := prodChange(t, prodNeedsSRE)
-		f.Commits[1].Message += "\n\nCo-authored-by: Carol <carol@users.noreply.github.com>"
+		coAuthor(&f, 1, forge.Identity{Name: "Carol", Email: "carol@users.noreply.github.com", Login: "carol"})
 		f.Reviews = []forge.Review{approvedOn("bob", headSHA, 20), approvedOn("carol", headSHA, 21)}
 		assertFails(t, f, "approvals: prod-needs-sre", "1 of 2 approvals, waiting for 1 more from team sre; ignored @carol: is named as a co-author of commit 9be01d2")
 	})
@@ -62,7 +62,7 @@ func TestPathRules(t *testing.T) {
 		f := prodChange(t, prodNeedsSRE)
 		f.Teams["sre"]["erin"] = true
 		f.Reviews = []forge.Review{approvedOn("bob", headSHA, 20), approvedOn("erin", headSHA, 21)}
-		assertFails(t, f, "approvals: prod-needs-sre", "1 of 2 approvals, waiting for 1 more from team sre; ignored @erin: has read permission, not write")
+		assertFails(t, f, "approvals: prod-needs-sre", "1 of 2 approvals, waiting for 1 more from team sre; ignored @erin: has read permission on this repository; approving needs write permission")
 	})
 	t.Run("a team whose membership is unknown counts nobody, and says so", func(t *testing.T) {
 		f := prodChange(t, prodNeedsSRE)

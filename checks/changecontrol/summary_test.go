@@ -20,7 +20,7 @@ func TestSummaryGolden(t *testing.T) {
 `)
 	f.Commits[0].Signature = SignatureVerdict{Reason: "unsigned"}
 	f.Commits[1].Committer = person("frank")
-	f.Commits[1].Message += "\n\nCo-authored-by: Carol <carol@users.noreply.github.com>"
+	coAuthor(&f, 1, forge.Identity{Name: "Carol", Email: "carol@users.noreply.github.com", Login: "carol"})
 	f.Reviews = []forge.Review{
 		approvedOn("bob", headSHA, 20),
 		approvedOn("carol", headSHA, 21),

@@ -283,6 +283,9 @@ func (f *Forge) Commits(ctx context.Context, ref forge.PRRef) ([]forge.Commit, e
 	if err := f.complete(ctx, c, ref, len(out), maxListedCommits, "commits", (*gh.PullRequest).GetCommits); err != nil {
 		return nil, err
 	}
+	if err := f.resolveIdentities(ctx, ref, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

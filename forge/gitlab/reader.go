@@ -150,12 +150,24 @@ func noreplyLogin(email string) string {
 	return ""
 }
 
+// coAuthors reads a commit message's Co-authored-by trailers, each linked
+// to the username its no-reply address names, as for authors: a trailer
+// "1005-bob@users.noreply.HOST" is bob, never a login "1005-bob".
+func coAuthors(message string) []forge.Identity {
+	ids := forge.CoAuthorTrailers(message)
+	for i := range ids {
+		ids[i].Login = noreplyLogin(ids[i].Email)
+	}
+	return ids
+}
+
 func convertCommit(c *gl.Commit) forge.Commit {
 	out := forge.Commit{
 		SHA:       c.ID,
 		Message:   c.Message,
 		Author:    forge.Identity{Name: c.AuthorName, Email: c.AuthorEmail, Login: noreplyLogin(c.AuthorEmail)},
 		Committer: forge.Identity{Name: c.CommitterName, Email: c.CommitterEmail, Login: noreplyLogin(c.CommitterEmail)},
+		CoAuthors: coAuthors(c.Message),
 		Parents:   append([]string(nil), c.ParentIDs...),
 	}
 	if c.AuthoredDate != nil {

@@ -41,7 +41,7 @@ func PrivateKey(t testing.TB) []byte {
 // PrivateKey, installation tokens from the double.
 func (s *Server) ClientCreator(t testing.TB, opts ...githubapp.ClientOption) githubapp.ClientCreator {
 	t.Helper()
-	cfg := githubapp.Config{V3APIURL: s.URL + "/"}
+	cfg := githubapp.Config{V3APIURL: s.URL + "/", V4APIURL: s.URL + "/graphql"}
 	cfg.App.IntegrationID = s.cfg.appID
 	cfg.App.PrivateKey = string(PrivateKey(t))
 	cc, err := githubapp.NewDefaultCachingClientCreator(cfg, opts...)

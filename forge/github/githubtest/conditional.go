@@ -17,10 +17,10 @@ const (
 	varyHeader   = "Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding, Accept, X-Requested-With"
 )
 
-// validator is what the double last served for one URL: the ETag of the
+// cacheValidator is what the double last served for one URL: the ETag of the
 // body and when that body first appeared, so Last-Modified moves only when
 // the answer changes.
-type validator struct {
+type cacheValidator struct {
 	etag     string
 	modified time.Time
 }
@@ -48,7 +48,7 @@ func (s *Server) cacheHeaders(c *call, header http.Header, data []byte) (notModi
 			// for the old one.
 			modified = v.modified.Add(time.Second)
 		}
-		v = validator{etag: etag, modified: modified}
+		v = cacheValidator{etag: etag, modified: modified}
 		s.validators[key] = v
 	}
 	s.mu.Unlock()

@@ -40,10 +40,14 @@
 // would serve, per-resource Last-Modified (it is the time the double first
 // served an answer), secondary limits that trip by themselves (on request
 // rate, concurrency or content creation), GitHub's own timeouts and 5xx on
-// huge pull requests unless injected, GraphQL rate limits, the 300-file
+// huge pull requests unless injected, the 300-file
 // cap of the diff and patch media types (gitward does not ask for them),
 // abuse detection, replication lag of anything but reviews, pushes and
 // merge links, and webhook deliveries (a test sends those itself).
+//
+// The GraphQL API is served at /graphql and /api/graphql for the queries
+// gitward makes, validated against an excerpt of GitHub's GraphQL schema;
+// graphql.go says what it answers and what it does not model.
 package githubtest
 
 import (
@@ -104,10 +108,12 @@ type Server struct {
 	tokens        map[string]int64 // installation token → installation ID
 	repos         map[string]*repo // "owner/name" →
 	teams         map[string]map[string]teamMember
-	gpgKeys       map[string][]*gpgKey // login →
-	validators    map[string]validator // request URI → last answer's ETag
-	lagged        []*lagged            // changes not yet visible (see Later)
+	gpgKeys       map[string][]*gpgKey      // login →
+	validators    map[string]cacheValidator // request URI → last answer's ETag
+	lagged        []*lagged                 // changes not yet visible (see Later)
 	codeloadToken string
+	emails        map[string]string // verified e-mail → login (graphql.go)
+	graphQLSpent  int
 }
 
 // Option configures a Server.
@@ -184,7 +190,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		repos:         map[string]*repo{},
 		teams:         map[string]map[string]teamMember{},
 		gpgKeys:       map[string][]*gpgKey{},
-		validators:    map[string]validator{},
+		validators:    map[string]cacheValidator{},
 		codeloadToken: randomHex(16),
 	}
 	s.http = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
@@ -379,6 +385,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if isGraphQLPath(r.URL.Path) {
+		s.serveGraphQL(w, r, body)
+		return
+	}
+
 	c := &call{r: r, body: body, query: r.URL.Query()}
 	escaped := r.URL.EscapedPath()
 	if rest, ok := strings.CutPrefix(escaped, "/api/v3/"); ok {
@@ -492,15 +503,20 @@ func lenientBody(c *call) []byte {
 }
 
 func (s *Server) injectedFault(c *call) (reply, bool) {
+	return s.faultFor(c.r.Method, c.route.Path, strings.TrimPrefix(c.r.URL.Path, c.prefix))
+}
+
+// faultFor answers the first injected fault matching a request by method
+// and by path template or path.
+func (s *Server) faultFor(method, template, urlPath string) (reply, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
-		if f.method != "" && f.method != "*" && f.method != c.r.Method {
+		if f.method != "" && f.method != "*" && f.method != method {
 			continue
 		}
-		if f.pattern != c.route.Path {
-			escaped := strings.TrimPrefix(c.r.URL.Path, c.prefix)
-			if ok, _ := path.Match(f.pattern, escaped); !ok {
+		if f.pattern != template {
+			if ok, _ := path.Match(f.pattern, urlPath); !ok {
 				continue
 			}
 		}
