@@ -11,13 +11,14 @@ package textdiff
 
 // minCostBound is the fewest edits each search of a middle snake may spend
 // before it settles for the furthest point it reached (see costBound).
-const minCostBound = 256
+const minCostBound = 64
 
-// costBound is how many edits the search of one middle snake may spend on
-// n+m lines before it gives up on the shortest script for that box: about
-// twice the square root of n+m, and at least minCostBound. Inputs that
-// differ less than this get a shortest edit script; beyond it the time
-// stays near (n+m)·bound per level instead of (n+m)·D.
+// costBound is how many edits the search of one middle snake in a box of
+// n+m lines may spend before it gives up on the shortest script for that
+// box: about twice the square root of n+m, and at least minCostBound.
+// Boxes that differ less than this get a shortest edit script; beyond it
+// the search of a box costs about its size times the bound, instead of its
+// size times its differences, so texts that differ everywhere stay fast.
 func costBound(total int) int {
 	b := 1
 	for b*b < total {
@@ -34,7 +35,7 @@ type search struct {
 	fwd    []int   // furthest x on each diagonal, forward search
 	bwd    []int   // furthest (smallest) x on each diagonal, backward search
 	off    int     // index of diagonal 0 in fwd and bwd
-	bound  int
+	bound  int     // cost bound of every box, or -1 for costBound's
 }
 
 func newSearch(a, b []int32, ca, cb []bool) *search {
@@ -42,7 +43,7 @@ func newSearch(a, b []int32, ca, cb []bool) *search {
 	return &search{
 		a: a, b: b, ca: ca, cb: cb,
 		fwd: make([]int, size), bwd: make([]int, size),
-		off: len(b) + 1, bound: costBound(len(a) + len(b)),
+		off: len(b) + 1, bound: -1,
 	}
 }
 
@@ -72,6 +73,15 @@ func (m *search) compare(a0, a1, b0, b1 int) {
 		m.compare(a0, x0, b0, y0)
 		a0, b0 = x1, y1
 	}
+}
+
+// boundFor is the cost bound of a box of total lines: costBound's, unless a
+// test set one for every box.
+func (m *search) boundFor(total int) int {
+	if m.bound >= 0 {
+		return m.bound
+	}
+	return costBound(total)
 }
 
 // changeAll marks every line of the box changed.
@@ -165,7 +175,7 @@ func (m *search) middleSnake(a0, a1, b0, b1 int) (x0, y0, x1, y1 int) {
 				return a0 + x, b0 + x - k, a0 + ex, b0 + ey
 			}
 		}
-		if d >= m.bound {
+		if d >= m.boundFor(n+mm) {
 			x, y := m.furthest(d, n, mm)
 			return a0 + x, b0 + y, a0 + x, b0 + y
 		}
