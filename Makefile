@@ -24,7 +24,10 @@ test-short:
 bench:
 	bash scripts/bench.sh
 
+## lint: vet, format check, and every module in the build graph under a
+## licence compatible with Apache-2.0 (rules in scripts/licencecheck).
 lint: vet fmt
+	$(GO) run ./scripts/licencecheck
 
 vet:
 	$(GO) vet $(PKGS)

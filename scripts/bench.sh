@@ -20,8 +20,9 @@ go run ./scripts/extractbench "$@"
 # --- diff engine (render/textdiff) --------------------------------------
 # gitward's line diff beside `git diff --no-index` on the same files: the
 # FACTS.md cases (10k lines at 10 % and 50 % changed, 50k at 0.1 % and 10 %),
-# medians, ratio gitward/git, output sizes and whether both changed the same
-# lines. Git's times include its process start.
+# medians, ratio gitward/git, output sizes and the lines each shows changed;
+# then the changed lines of both over the fixtures' manifest pairs, in total
+# and for the worst pair. Git's times include its process start.
 echo
 echo "== diff engine: gitward textdiff beside git diff --no-index, same files =="
 go run ./render/textdiff/textdiffbench

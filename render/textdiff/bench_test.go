@@ -2,6 +2,8 @@ package textdiff
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/gitward/gitward/render/textdiff/internal/yamlgen"
@@ -43,5 +45,23 @@ func BenchmarkLines(b *testing.B) {
 				Lines(a, bb)
 			}
 		})
+	}
+}
+
+// BenchmarkUnrelated times the edit computation of two 50k-line texts drawn
+// independently from the same few hundred lines: nearly every line differs
+// and nearly every line could match, the case the cost bound is for.
+func BenchmarkUnrelated(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	gen := func(n int) []string {
+		l := make([]string, n)
+		for i := range l {
+			l[i] = "line " + strconv.Itoa(rng.IntN(300)) + "\n"
+		}
+		return l
+	}
+	x, y := gen(50000), gen(50000)
+	for b.Loop() {
+		Compute(x, y)
 	}
 }

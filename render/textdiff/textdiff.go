@@ -1,11 +1,14 @@
-// Package textdiff computes line diffs the way `git diff` does and renders
-// them as unified diffs in gotextdiff's format.
+// Package textdiff computes line diffs and renders them as unified diffs in
+// gotextdiff's format.
 //
 // Rendered Kubernetes objects can be tens of thousands of lines long (large
-// CRDs), so the edit computation must be both fast and small: it follows
-// git's xdiff (Myers' algorithm with git's preprocessing, cost heuristics,
-// change-group sliding and indent heuristic), so that reviewers see the same
-// changed lines `git diff --no-index` would show, at git's speed.
+// CRDs), so the edit computation must be both fast and small. It is Myers'
+// O(ND) algorithm in linear space (myers.go), run on the lines that can
+// match at all (prepare.go), with a cost bound for inputs that differ
+// almost everywhere; then each run of changed lines is moved to where it
+// reads best, whole indented blocks rather than halves of two (slide.go).
+// `git diff --no-index` is the yardstick the tests hold it to: about as
+// many changed lines as git shows, not necessarily the same ones.
 //
 // Lines are compared exactly: every byte counts, a carriage return is part
 // of the line, and a last line without a newline differs from the same line
@@ -38,11 +41,12 @@ func Lines(a, b string) []Edit {
 // are compared as whole strings, so keep their line endings (SplitLines
 // does). Edits are in order and never touch or overlap.
 func Compute(a, b []string) []Edit {
-	e := newEnv(a, b)
-	e.diff()
-	compact(&e.f1, &e.f2)
-	compact(&e.f2, &e.f1)
-	return e.script()
+	ca, cb, n := classes(a, b)
+	chA, chB := changedLines(ca, cb, n)
+	dissolve(ca, cb, n, chA, chB)
+	slide(a, ca, chA, chB)
+	slide(b, cb, chB, chA)
+	return script(chA, chB)
 }
 
 // SplitLines cuts s after every newline. Each line keeps its "\n" (and any
