@@ -458,30 +458,75 @@ func (l *Ledger) existing(ctx context.Context, f forge.Forge, repo forge.Repo, h
 // Lookup returns the record the ledger holds about subject (such as
 // "pr-17"), and false when the ledger or the subject does not exist.
 func (l *Ledger) Lookup(ctx context.Context, f forge.Forge, repo forge.Repo, subject string) (Stored, bool, error) {
-	branch := l.branch()
-	head, err := f.BranchHead(ctx, repo, branch)
+	head, err := l.head(ctx, f, repo)
+	if head == "" || err != nil {
+		return Stored{}, false, err
+	}
+	path, err := l.subject(ctx, f, repo, head, subject)
+	if path == "" || err != nil {
+		return Stored{}, false, err
+	}
+	st, err := readStored(ctx, f, repo, head, path)
+	return st, err == nil, err
+}
+
+// Last returns the ledger's head commit and its last record, and false
+// when the ledger does not exist yet.
+func (l *Ledger) Last(ctx context.Context, f forge.Forge, repo forge.Repo) (head string, last Stored, ok bool, err error) {
+	head, err = l.head(ctx, f, repo)
+	if head == "" || err != nil {
+		return "", Stored{}, false, err
+	}
+	latest, err := l.last(ctx, f, repo, head)
+	if err != nil {
+		return "", Stored{}, false, err
+	}
+	last, err = readStored(ctx, f, repo, head, latest.Path)
+	last.Commit = head
+	return head, last, err == nil, err
+}
+
+// Holds reports whether the ledger at commit head records subject.
+func (l *Ledger) Holds(ctx context.Context, f forge.Forge, repo forge.Repo, head, subject string) (bool, error) {
+	path, err := l.subject(ctx, f, repo, head, subject)
+	return path != "", err
+}
+
+// head reads the ledger branch's head; "" when the branch does not exist.
+func (l *Ledger) head(ctx context.Context, f forge.Forge, repo forge.Repo) (string, error) {
+	head, err := f.BranchHead(ctx, repo, l.branch())
 	if errors.Is(err, forge.ErrNotFound) {
-		return Stored{}, false, nil
+		return "", nil
 	}
 	if err != nil {
-		return Stored{}, false, fmt.Errorf("read the ledger branch %s: %w", branch, err)
+		return "", fmt.Errorf("read the ledger branch %s: %w", l.branch(), err)
 	}
+	return head, nil
+}
+
+// subject returns the path of the record about subject at head; "" when
+// there is none.
+func (l *Ledger) subject(ctx context.Context, f forge.Forge, repo forge.Repo, head, subject string) (string, error) {
 	raw, err := f.File(ctx, repo, head, SubjectsDir+"/"+subject)
 	if errors.Is(err, forge.ErrNotFound) {
-		return Stored{}, false, nil
+		return "", nil
 	}
 	if err != nil {
-		return Stored{}, false, fmt.Errorf("look up %s in the ledger: %w", subject, err)
+		return "", fmt.Errorf("look up %s in the ledger: %w", subject, err)
 	}
-	path := strings.TrimSpace(string(raw))
+	return strings.TrimSpace(string(raw)), nil
+}
+
+// readStored reads and decodes the record at path.
+func readStored(ctx context.Context, f forge.Forge, repo forge.Repo, head, path string) (Stored, error) {
 	data, err := f.File(ctx, repo, head, path)
 	if err != nil {
-		return Stored{}, false, fmt.Errorf("read the record %s: %w", path, err)
+		return Stored{}, fmt.Errorf("read the record %s: %w", path, err)
 	}
 	canonical := []byte(strings.TrimSuffix(string(data), "\n"))
 	rec, err := Decode(canonical)
 	if err != nil {
-		return Stored{}, false, fmt.Errorf("%w: the record %s does not read: %v", ErrCorrupt, path, err)
+		return Stored{}, fmt.Errorf("%w: the record %s does not read: %v", ErrCorrupt, path, err)
 	}
-	return Stored{Record: rec, Path: path, Hash: Hash(canonical)}, true, nil
+	return Stored{Record: rec, Path: path, Hash: Hash(canonical)}, nil
 }
