@@ -127,14 +127,20 @@ func (h *Merged) now() time.Time {
 // the record say so rather than leave the merge unrecorded; only a record
 // that cannot be written is an error.
 func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mergedAt time.Time, mergedBy string) error {
+	_, err := h.record(ctx, f, ref, mergedAt, mergedBy)
+	return err
+}
+
+// record is Record, and reports whether it wrote a record.
+func (h *Merged) record(ctx context.Context, f forge.Forge, ref forge.PRRef, mergedAt time.Time, mergedBy string) (bool, error) {
 	log := zerolog.Ctx(ctx)
 	repo := ref.Repo
 	pr, err := f.PullRequest(ctx, ref)
 	if err != nil {
-		return fmt.Errorf("record the merge of %s: %w", ref, err)
+		return false, fmt.Errorf("record the merge of %s: %w", ref, err)
 	}
 	if !pr.Merged || pr.MergeSHA == "" {
-		return fmt.Errorf("record the merge of %s: the forge does not report it merged", ref)
+		return false, fmt.Errorf("record the merge of %s: the forge does not report it merged", ref)
 	}
 	cfg, cfgErr := LoadRepoConfig(ctx, f, repo, pr.BaseSHA)
 	var invalid *InvalidConfigError
@@ -143,15 +149,15 @@ func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 		// A broken policy does not stop the record: the merge happened.
 		cfg = config.DefaultRepo()
 	case cfgErr != nil:
-		return fmt.Errorf("record the merge of %s: %w", ref, cfgErr)
+		return false, fmt.Errorf("record the merge of %s: %w", ref, cfgErr)
 	}
 	if !cfg.Audit.Protects(pr.BaseRef, repo.DefaultBranch) {
 		log.Debug().Str("base", pr.BaseRef).Msg("Merged into a branch the policy does not protect; nothing to record")
-		return nil
+		return false, nil
 	}
 	runs, err := f.CheckRuns(ctx, repo, pr.HeadSHA)
 	if err != nil {
-		return fmt.Errorf("record the merge of %s: %w", ref, err)
+		return false, fmt.Errorf("record the merge of %s: %w", ref, err)
 	}
 	// The forge's own record of who merged and when wins over the
 	// delivery's.
@@ -203,13 +209,13 @@ func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 	entry, err := h.ledger(cfg).Append(ctx, f, repo, rec)
 	if err != nil {
 		log.Error().Bool(AuditKey, true).Err(err).Msg("Could not write the audit record of a merge")
-		return fmt.Errorf("record the merge of %s: %w", ref, err)
+		return false, fmt.Errorf("record the merge of %s: %w", ref, err)
 	}
 	log.Info().Bool(AuditKey, true).
 		Int("record", entry.Seq).Str("path", entry.Path).Str("hash", entry.Hash).Bool("existing", entry.Existing).
 		Str("merge_sha", pr.MergeSHA).Str("conclusion", string(m.Verdict.Conclusion)).
 		Msg("Recorded a merge in the audit ledger")
-	return nil
+	return !entry.Existing, nil
 }
 
 // MergeLister is a forge that lists the pull requests merged since a
@@ -288,11 +294,14 @@ func (h *Merged) RecordMissing(ctx context.Context, f forge.Forge, repo forge.Re
 		}
 		log.Warn().Bool(AuditKey, true).Int(githubapp.LogKeyPRNum, pr.Ref.Number).Time("merged_at", pr.MergedAt).
 			Msg("A merge has no audit record; writing it now")
-		if err := h.Record(ctx, f, pr.Ref, pr.MergedAt, pr.MergedBy.Login); err != nil {
+		wrote, err := h.record(ctx, f, pr.Ref, pr.MergedAt, pr.MergedBy.Login)
+		if err != nil {
 			return written, err
 		}
 		h.settle(key, pr.MergedAt)
-		written++
+		if wrote {
+			written++
+		}
 	}
 	return written, nil
 }
@@ -300,6 +309,10 @@ func (h *Merged) RecordMissing(ctx context.Context, f forge.Forge, repo forge.Re
 // ledgerOf is the ledger the policy on the default branch names.
 func (h *Merged) ledgerOf(ctx context.Context, f forge.Forge, repo forge.Repo) (*audit.Ledger, error) {
 	tip, err := f.BranchHead(ctx, repo, repo.DefaultBranch)
+	if errors.Is(err, forge.ErrNotFound) {
+		// An empty repository: its policy is the default one.
+		return h.ledger(config.DefaultRepo()), nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read the default branch %s: %w", repo.DefaultBranch, err)
 	}
