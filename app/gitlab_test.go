@@ -906,3 +906,28 @@ func TestGitLabCommandApprovalsSurviveRepeatedEvaluations(t *testing.T) {
 		t.Errorf("%d statuses on the head; each evaluation should have created new ones", n)
 	}
 }
+
+// TestGitLabResyncRecordsAMergeWhoseEventWasLost: a merge request merged
+// without its merge event reaching gitward is recorded by the resync, once.
+func TestGitLabResyncRecordsAMergeWhoseEventWasLost(t *testing.T) {
+	h := newGLHarness(t)
+	head := h.gl.Commit(glProject, "quiet", "change quietly", map[string]string{"apps/podinfo/configmap.yaml": strings.Replace(glBase["apps/podinfo/configmap.yaml"], "blue", "gold", 1)})
+	h.gl.Sign(glProject, head, "verified")
+	iid := h.gl.AddMergeRequest(glProject, gitlabtest.MergeRequestOptions{Source: "quiet", Title: "quiet merge", Author: "alice",
+		Diffs: []*gl.MergeRequestDiff{{OldPath: "apps/podinfo/configmap.yaml", NewPath: "apps/podinfo/configmap.yaml"}}})
+	h.gl.Merge(glProject, iid)
+	if _, err := h.srv.Resync().RunOnce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ledger := h.ledger()
+	if len(ledger) != 1 || !strings.Contains(ledger[0], `"seq":1`) || !strings.Contains(ledger[0], fmt.Sprintf("pr-%d", iid)) {
+		t.Fatalf("ledger after the resync = %v, want the merge of !%d recorded", ledger, iid)
+	}
+	tip := h.gl.BranchHead(glProject, "gitward/audit")
+	if _, err := h.srv.Resync().RunOnce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if h.gl.BranchHead(glProject, "gitward/audit") != tip {
+		t.Error("a second pass wrote to the ledger again")
+	}
+}

@@ -18,12 +18,15 @@ import (
 // redelivers failed webhooks, so deliveries are only hints: on an interval,
 // and whenever a delivery could not be queued, Resync lists the open pull
 // requests of every repository each forge can see and queues an evaluation
-// for each whose checks are missing or stale on its head commit.
+// for each whose checks are missing or stale on its head commit, and it
+// writes the audit record of each recent merge the ledger lacks.
 type Resync struct {
 	Forges    []forge.Forge
 	Evaluator *handlers.Evaluator
 	Pool      *Pool
 	Metrics   *Metrics
+	// Ledger writes missing audit records; nil writes none.
+	Ledger LedgerRepairer
 	// Interval between passes; zero runs a pass only when kicked.
 	Interval time.Duration
 	// Retry is the delay before another pass after a failed or cut-short
@@ -38,6 +41,12 @@ type Resync struct {
 	Concurrency int
 
 	kick chan struct{}
+}
+
+// LedgerRepairer writes the audit records of a repository's merges that
+// have none; handlers.Merged is one.
+type LedgerRepairer interface {
+	RecordMissing(ctx context.Context, f forge.Forge, repo forge.Repo) (int, error)
 }
 
 // NewResync returns a resync loop; call Run to start it.
@@ -112,7 +121,7 @@ func (r *Resync) Run(ctx context.Context) {
 // it stops early, with ErrQueueFull, when the queue has no room, so the
 // next pass picks up the rest.
 func (r *Resync) RunOnce(ctx context.Context) (int, error) {
-	if len(r.Evaluator.Checks()) == 0 {
+	if len(r.Evaluator.Checks()) == 0 && r.Ledger == nil {
 		r.Metrics.ResyncRuns.WithLabelValues("success").Inc()
 		r.Metrics.ResyncLast.SetToCurrentTime()
 		return 0, nil
@@ -195,9 +204,28 @@ func (r *Resync) RunOnce(ctx context.Context) (int, error) {
 	return queued, nil
 }
 
-// syncRepo queues evaluations for one repository's open pull requests whose
-// checks are missing or stale. It stops at the first refusal by the pool.
+// syncRepo writes the repository's missing audit records and queues
+// evaluations for its open pull requests whose checks are missing or
+// stale.
 func (r *Resync) syncRepo(ctx context.Context, f forge.Forge, repo forge.Repo) (int, error) {
+	var ledgerErr error
+	if r.Ledger != nil {
+		if n, err := r.Ledger.RecordMissing(ctx, f, repo); err != nil {
+			ledgerErr = fmt.Errorf("resync %s: %w", repo.FullName(), err)
+		} else if n > 0 {
+			zerolog.Ctx(ctx).Info().Str("repository", repo.FullName()).Int("records", n).Msg("Resync wrote missing audit records")
+		}
+	}
+	if len(r.Evaluator.Checks()) == 0 {
+		return 0, ledgerErr
+	}
+	queued, err := r.evaluate(ctx, f, repo)
+	return queued, errors.Join(err, ledgerErr)
+}
+
+// evaluate queues evaluations for one repository's open pull requests whose
+// checks are missing or stale. It stops at the first refusal by the pool.
+func (r *Resync) evaluate(ctx context.Context, f forge.Forge, repo forge.Repo) (int, error) {
 	log := zerolog.Ctx(ctx)
 	prs, err := f.OpenPullRequests(ctx, repo)
 	if err != nil {

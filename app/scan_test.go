@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,7 +43,9 @@ func (noClusters) Cluster(name string) (*live.Cluster, error) {
 
 // The drift scan runs only while the elector says this process leads, and
 // stops with the server. The scan is seen in the double's request log: it
-// reads the default branch's ref, which nothing else of the server does.
+// reads the default branch's ref. The server's one resync pass at start
+// reads two refs: the default branch (for the policy that names the audit
+// ledger) and the ledger.
 func TestDriftScanRunsOnlyWhileLeading(t *testing.T) {
 	g := &gate{grant: make(chan struct{})}
 	h := newHarness(t, func(o *app.Options) {
@@ -55,13 +58,13 @@ func TestDriftScanRunsOnlyWhileLeading(t *testing.T) {
 	h.gh.SetRef("octo-org/scanned", "heads/main", "2222222222222222222222222222222222222222")
 	stop := h.serve()
 
-	waitFor(t, "the resync pass", func() bool { return h.gh.Calls("apps/list-installations") > 0 })
+	waitFor(t, "the resync pass", func() bool { return strings.Contains(h.metrics(), `gitward_resync_runs_total{outcome="success"} 1`) })
 	time.Sleep(100 * time.Millisecond)
-	if n := h.gh.Calls("git/get-ref"); n != 0 {
-		t.Fatalf("scanned %d times without leading", n)
+	if n := h.gh.Calls("git/get-ref"); n != 2 {
+		t.Fatalf("read refs %d times without leading, want 2 (the resync's)", n)
 	}
 	close(g.grant)
-	waitFor(t, "a drift scan", func() bool { return h.gh.Calls("git/get-ref") > 0 })
+	waitFor(t, "a drift scan", func() bool { return h.gh.Calls("git/get-ref") > 2 })
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -226,6 +226,7 @@ func New(opts Options) (*Server, error) {
 	// GitHub's payloads, handlers.GitLab decodes GitLab's and calls the
 	// same code. Each keeps its own dedup marks for the audit ledger.
 	merged := &handlers.Merged{PullRequest: handlers.PullRequest{Forge: s.forge, Evaluator: evaluator}, Version: Version}
+	resync.Ledger = merged
 	push := &handlers.Push{Forge: s.forge, Version: Version, Recheck: opts.PushRecheck}
 	comments := &handlers.IssueComment{Forge: s.forge, Evaluator: evaluator, Version: Version}
 	mux := http.NewServeMux()

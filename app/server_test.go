@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/app"
+	"github.com/gitward/gitward/audit"
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/github/githubtest"
 	"github.com/gitward/gitward/handlers"
@@ -283,4 +284,33 @@ func (h *harness) get(path string) int {
 
 func (h *harness) repo() forge.Repo {
 	return forge.Repo{Host: "github.com", Owner: "octo-org", Name: "clusters", InstallationID: 7, DefaultBranch: "main"}
+}
+
+// A merge whose pull_request webhook never arrived is recorded by the
+// resync; a pass whose write fails leaves it to the next pass; a pass
+// after that writes nothing more.
+func TestResyncRecordsMergesTheLedgerLacks(t *testing.T) {
+	h := newHarness(t)
+	h.addPR(1, sha("base"), sha("head-1"))
+	h.gh.MergePullRequest(repoName, 1, sha("merge-1"), time.Now().Add(-time.Hour).UTC())
+	ledger := "heads/" + audit.DefaultBranch
+
+	h.gh.FailNext("POST", "/repos/{owner}/{repo}/git/refs", 502, 1)
+	if _, err := h.srv.Resync().RunOnce(t.Context()); err == nil || !strings.Contains(err.Error(), "record the merge of") {
+		t.Fatalf("a pass whose ledger write failed reported %v", err)
+	}
+	if h.gh.Ref(repoName, ledger) != "" {
+		t.Fatal("the failed write started the ledger")
+	}
+
+	h.resyncOnce(t)
+	files := h.gh.Files(repoName, ledger)
+	if files[audit.SubjectsDir+"/pr-1"] == "" {
+		t.Fatalf("the merge of #1 was not recorded; the ledger holds %d files", len(files))
+	}
+	tip := h.gh.Ref(repoName, ledger)
+	h.resyncOnce(t)
+	if h.gh.Ref(repoName, ledger) != tip {
+		t.Error("a pass with nothing missing wrote to the ledger")
+	}
 }

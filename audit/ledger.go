@@ -73,9 +73,11 @@ func message(r *Record, path, hash string) string {
 
 // Errors of Append.
 var (
-	// ErrRewound reports that the ledger branch points at an earlier
-	// record than this process already saw there: someone moved it
-	// backwards, and appending would fork the chain.
+	// ErrRewound reports that the ledger branch points at a commit that
+	// does not descend from the head this process last saw there, or
+	// keeps pointing at an earlier one however often it is read again:
+	// someone moved it backwards or rewrote it, and appending would fork
+	// the chain.
 	ErrRewound = errors.New("the ledger branch moved backwards")
 	// ErrContended reports that every attempt lost the compare-and-swap.
 	ErrContended = errors.New("the ledger branch kept moving")
@@ -99,42 +101,39 @@ type Ledger struct {
 	Backoff time.Duration
 	// Now stamps RecordedAt when a record has none; nil means time.Now.
 	Now func() time.Time
-	// Marks remembers the furthest record seen on each ledger, to refuse
-	// appending to a branch that was moved backwards. Share one between
-	// ledgers of the same process; nil keeps no memory between appends.
+	// Marks remembers the furthest ledger head seen on each ledger, to
+	// refuse appending to a branch that was moved backwards. Share one
+	// between ledgers of the same process; nil keeps no memory between
+	// appends.
 	Marks *Marks
 }
 
-// Marks remembers, per repository and ledger branch, the last record and
-// commit this process read or wrote. The zero value is ready to use.
+// Marks remembers, per repository and ledger branch, the furthest ledger
+// head this process read or wrote. The zero value is ready to use.
 type Marks struct {
 	mu   sync.Mutex
 	seen map[string]mark
 }
 
+// mark is a ledger head: its commit and the last record it holds.
 type mark struct {
-	seq    int
 	commit string
+	last   Latest
 }
 
-func (m *Marks) check(key string, seq int, commit string) error {
+func (m *Marks) get(key string) (mark, bool) {
 	if m == nil {
-		return nil
+		return mark{}, false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	prev, ok := m.seen[key]
-	switch {
-	case !ok:
-		return nil
-	case seq < prev.seq, seq == prev.seq && commit != prev.commit:
-		return fmt.Errorf("%w: it held record %s at commit %s and now holds record %s at commit %s; appending would fork the chain, so nothing was written: run gitward audit verify and restore the branch",
-			ErrRewound, SeqName(prev.seq), prefix(prev.commit, 7), SeqName(seq), prefix(commit, 7))
-	}
-	return nil
+	return prev, ok
 }
 
-func (m *Marks) note(key string, seq int, commit string) {
+// note remembers a head that was checked to descend from the one noted
+// before; of two heads noted concurrently the further one stays.
+func (m *Marks) note(key string, head mark) {
 	if m == nil {
 		return
 	}
@@ -143,9 +142,91 @@ func (m *Marks) note(key string, seq int, commit string) {
 	if m.seen == nil {
 		m.seen = map[string]mark{}
 	}
-	if prev, ok := m.seen[key]; !ok || seq >= prev.seq {
-		m.seen[key] = mark{seq: seq, commit: commit}
+	if prev, ok := m.seen[key]; !ok || head.last.Seq >= prev.last.Seq {
+		m.seen[key] = head
 	}
+}
+
+// maxWalk bounds how many ledger commits an ancestry check walks through
+// the forge; a longer gap is bridged by comparing the records themselves.
+const maxWalk = 64
+
+// staleError is a read of the ledger head that is older than one seen
+// before. Append reads again; final is reported if every read is stale.
+type staleError struct{ final error }
+
+func (e *staleError) Error() string { return e.final.Error() }
+
+// vouch checks a ledger head read from the forge against the furthest
+// head this process saw: it must be that head or descend from it. A head
+// the seen one descends from is a stale read (*staleError: read again);
+// any other head was rewound or rewritten (ErrRewound). head is "" for a
+// branch that was not found. A head that passes is remembered.
+func (l *Ledger) vouch(ctx context.Context, f forge.Forge, repo forge.Repo, key, head string, last Latest) error {
+	prev, ok := l.Marks.get(key)
+	if !ok {
+		if head != "" {
+			l.Marks.note(key, mark{commit: head, last: last})
+		}
+		return nil
+	}
+	if head == "" {
+		// A branch just started may not be visible yet; one that stays
+		// missing was deleted.
+		return &staleError{final: fmt.Errorf("%w: it held record %s at commit %s and now does not exist; appending would start a second chain, so nothing was written: run gitward audit verify and restore the branch",
+			ErrRewound, SeqName(prev.last.Seq), prefix(prev.commit, 7))}
+	}
+	cur := mark{commit: head, last: last}
+	older, newer := prev, cur
+	if last.Seq < prev.last.Seq {
+		older, newer = cur, prev
+	}
+	linked, err := descends(ctx, f, repo, newer, older)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !linked:
+		return fmt.Errorf("%w: it held record %s at commit %s and now holds record %s at commit %s, which does not descend from it; appending would fork the chain, so nothing was written: run gitward audit verify and restore the branch",
+			ErrRewound, SeqName(prev.last.Seq), prefix(prev.commit, 7), SeqName(last.Seq), prefix(head, 7))
+	case newer == prev && older != prev:
+		return &staleError{final: fmt.Errorf("%w: it held record %s at commit %s and, read again and again, still holds the earlier record %s at commit %s; appending would fork the chain, so nothing was written: run gitward audit verify and restore the branch",
+			ErrRewound, SeqName(prev.last.Seq), prefix(prev.commit, 7), SeqName(last.Seq), prefix(head, 7))}
+	}
+	l.Marks.note(key, cur)
+	return nil
+}
+
+// descends reports whether ledger head newer descends from ledger head
+// older (or is it). Each ledger commit adds one record, so newer's first
+// parents reach older after exactly the difference of their record
+// numbers; that walk is asked of the forge. A gap longer than maxWalk is
+// bridged instead by the record itself: newer must hold older's last
+// record unchanged, which the hash chain then ties to everything before.
+func descends(ctx context.Context, f forge.Forge, repo forge.Repo, newer, older mark) (bool, error) {
+	steps := newer.last.Seq - older.last.Seq
+	if steps > maxWalk {
+		data, err := f.File(ctx, repo, newer.commit, older.last.Path)
+		if errors.Is(err, forge.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("read %s of the ledger at %s: %w", older.last.Path, prefix(newer.commit, 7), err)
+		}
+		return Hash([]byte(strings.TrimSuffix(string(data), "\n"))) == older.last.Hash, nil
+	}
+	sha := newer.commit
+	for i := 0; i < steps; i++ {
+		c, err := f.Commit(ctx, repo, sha)
+		if err != nil {
+			return false, fmt.Errorf("read ledger commit %s: %w", prefix(sha, 7), err)
+		}
+		if len(c.Parents) != 1 {
+			return false, nil
+		}
+		sha = c.Parents[0]
+	}
+	return sha == older.commit, nil
 }
 
 // Entry is a record in a ledger.
@@ -175,9 +256,10 @@ func (l *Ledger) branch() string {
 // writes one commit on top with a compare-and-swap; when another writer
 // got there first it reads again and retries, after a random wait, so
 // concurrent appends form one linear chain. A subject recorded before is
-// not recorded again. A head behind the one this ledger saw last is
-// refused with ErrRewound, and a written commit whose parent is not the
-// head that was read is reported as ErrCorrupt.
+// not recorded again. A head older than one this process saw is taken
+// for a stale read and read again; one that stays older, or that does
+// not descend from the one seen, is refused with ErrRewound. A written
+// commit whose parent is not the head that was read is ErrCorrupt.
 func (l *Ledger) Append(ctx context.Context, f forge.Forge, repo forge.Repo, rec Record) (Entry, error) {
 	branch := l.branch()
 	key := repo.String() + "@" + branch
@@ -201,10 +283,14 @@ func (l *Ledger) Append(ctx context.Context, f forge.Forge, repo forge.Repo, rec
 
 	for attempt := 1; ; attempt++ {
 		entry, err := l.appendOnce(ctx, f, repo, branch, key, rec)
-		if !errors.Is(err, forge.ErrConflict) {
+		var stale *staleError
+		switch {
+		case errors.As(err, &stale) && attempt >= attempts:
+			return Entry{}, fmt.Errorf("ledger %s of %s: %w", branch, repo.FullName(), stale.final)
+		case errors.As(err, &stale):
+		case !errors.Is(err, forge.ErrConflict):
 			return entry, err
-		}
-		if attempt >= attempts {
+		case attempt >= attempts:
 			return Entry{}, fmt.Errorf("append %s to %s: %w: %d attempts lost the race to other writers", rec.what(), branch, ErrContended, attempts)
 		}
 		select {
@@ -235,11 +321,11 @@ func (l *Ledger) appendOnce(ctx context.Context, f forge.Forge, repo forge.Repo,
 		if err != nil {
 			return Entry{}, err
 		}
-		if err := l.Marks.check(key, last.Seq, head); err != nil {
+		if err := l.vouch(ctx, f, repo, key, head, last); err != nil {
 			return Entry{}, fmt.Errorf("ledger %s of %s: %w", branch, repo.FullName(), err)
 		}
 		rec.Seq, rec.PrevHash = last.Seq+1, last.Hash
-	} else if err := l.Marks.check(key, 0, ""); err != nil {
+	} else if err := l.vouch(ctx, f, repo, key, "", Latest{}); err != nil {
 		return Entry{}, fmt.Errorf("ledger %s of %s: %w", branch, repo.FullName(), err)
 	}
 
@@ -272,7 +358,7 @@ func (l *Ledger) appendOnce(ctx context.Context, f forge.Forge, repo forge.Repo,
 		return Entry{}, fmt.Errorf("%w: ledger commit %s for %s has parents %v, not the head %s it was written on",
 			ErrCorrupt, prefix(sha, 7), rec.Describe(), written.Parents, prefix(head, 7))
 	}
-	l.Marks.note(key, rec.Seq, sha)
+	l.Marks.note(key, mark{commit: sha, last: Latest{Seq: rec.Seq, Path: st.Path, Hash: st.Hash}})
 	return Entry{Seq: rec.Seq, Path: st.Path, Hash: st.Hash, Commit: sha}, nil
 }
 
@@ -372,30 +458,75 @@ func (l *Ledger) existing(ctx context.Context, f forge.Forge, repo forge.Repo, h
 // Lookup returns the record the ledger holds about subject (such as
 // "pr-17"), and false when the ledger or the subject does not exist.
 func (l *Ledger) Lookup(ctx context.Context, f forge.Forge, repo forge.Repo, subject string) (Stored, bool, error) {
-	branch := l.branch()
-	head, err := f.BranchHead(ctx, repo, branch)
+	head, err := l.head(ctx, f, repo)
+	if head == "" || err != nil {
+		return Stored{}, false, err
+	}
+	path, err := l.subject(ctx, f, repo, head, subject)
+	if path == "" || err != nil {
+		return Stored{}, false, err
+	}
+	st, err := readStored(ctx, f, repo, head, path)
+	return st, err == nil, err
+}
+
+// Last returns the ledger's head commit and its last record, and false
+// when the ledger does not exist yet.
+func (l *Ledger) Last(ctx context.Context, f forge.Forge, repo forge.Repo) (head string, last Stored, ok bool, err error) {
+	head, err = l.head(ctx, f, repo)
+	if head == "" || err != nil {
+		return "", Stored{}, false, err
+	}
+	latest, err := l.last(ctx, f, repo, head)
+	if err != nil {
+		return "", Stored{}, false, err
+	}
+	last, err = readStored(ctx, f, repo, head, latest.Path)
+	last.Commit = head
+	return head, last, err == nil, err
+}
+
+// Holds reports whether the ledger at commit head records subject.
+func (l *Ledger) Holds(ctx context.Context, f forge.Forge, repo forge.Repo, head, subject string) (bool, error) {
+	path, err := l.subject(ctx, f, repo, head, subject)
+	return path != "", err
+}
+
+// head reads the ledger branch's head; "" when the branch does not exist.
+func (l *Ledger) head(ctx context.Context, f forge.Forge, repo forge.Repo) (string, error) {
+	head, err := f.BranchHead(ctx, repo, l.branch())
 	if errors.Is(err, forge.ErrNotFound) {
-		return Stored{}, false, nil
+		return "", nil
 	}
 	if err != nil {
-		return Stored{}, false, fmt.Errorf("read the ledger branch %s: %w", branch, err)
+		return "", fmt.Errorf("read the ledger branch %s: %w", l.branch(), err)
 	}
+	return head, nil
+}
+
+// subject returns the path of the record about subject at head; "" when
+// there is none.
+func (l *Ledger) subject(ctx context.Context, f forge.Forge, repo forge.Repo, head, subject string) (string, error) {
 	raw, err := f.File(ctx, repo, head, SubjectsDir+"/"+subject)
 	if errors.Is(err, forge.ErrNotFound) {
-		return Stored{}, false, nil
+		return "", nil
 	}
 	if err != nil {
-		return Stored{}, false, fmt.Errorf("look up %s in the ledger: %w", subject, err)
+		return "", fmt.Errorf("look up %s in the ledger: %w", subject, err)
 	}
-	path := strings.TrimSpace(string(raw))
+	return strings.TrimSpace(string(raw)), nil
+}
+
+// readStored reads and decodes the record at path.
+func readStored(ctx context.Context, f forge.Forge, repo forge.Repo, head, path string) (Stored, error) {
 	data, err := f.File(ctx, repo, head, path)
 	if err != nil {
-		return Stored{}, false, fmt.Errorf("read the record %s: %w", path, err)
+		return Stored{}, fmt.Errorf("read the record %s: %w", path, err)
 	}
 	canonical := []byte(strings.TrimSuffix(string(data), "\n"))
 	rec, err := Decode(canonical)
 	if err != nil {
-		return Stored{}, false, fmt.Errorf("%w: the record %s does not read: %v", ErrCorrupt, path, err)
+		return Stored{}, fmt.Errorf("%w: the record %s does not read: %v", ErrCorrupt, path, err)
 	}
-	return Stored{Record: rec, Path: path, Hash: Hash(canonical)}, true, nil
+	return Stored{Record: rec, Path: path, Hash: Hash(canonical)}, nil
 }

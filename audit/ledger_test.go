@@ -226,8 +226,10 @@ func TestConcurrentAppendsFormOneLinearChain(t *testing.T) {
 			if existing == 0 && gh.Calls("git/create-ref") != writers {
 				t.Errorf("both writers should have tried to start the branch; create-ref called %d times", gh.Calls("git/create-ref"))
 			}
-			if existing == 1 && gh.Calls("git/update-ref") < writers+1 {
-				t.Errorf("update-ref called %d times; the race should have cost one lost compare-and-swap", gh.Calls("git/update-ref"))
+			// The loser either loses the compare-and-swap or, when the
+			// winner's append is already noted, reads the head again first.
+			if existing == 1 && gh.Calls("git/update-ref") < writers {
+				t.Errorf("update-ref called %d times, want at least one per writer", gh.Calls("git/update-ref"))
 			}
 		})
 	}
@@ -236,7 +238,7 @@ func TestConcurrentAppendsFormOneLinearChain(t *testing.T) {
 func TestAppendRefusesALedgerMovedBackwards(t *testing.T) {
 	ctx := context.Background()
 	f, gh, repo := newForge(t)
-	l := &audit.Ledger{Marks: &audit.Marks{}}
+	l := &audit.Ledger{Backoff: time.Millisecond, Marks: &audit.Marks{}}
 	first, err := l.Append(ctx, f, repo, mergeRec(1, sha(1)))
 	if err != nil {
 		t.Fatal(err)
@@ -250,21 +252,112 @@ func TestAppendRefusesALedgerMovedBackwards(t *testing.T) {
 	if !errors.Is(err, audit.ErrRewound) {
 		t.Fatalf("err = %v, want ErrRewound", err)
 	}
-	if !strings.Contains(err.Error(), "it held record 000002") || !strings.Contains(err.Error(), "now holds record 000001") {
+	if !strings.Contains(err.Error(), "it held record 000002") || !strings.Contains(err.Error(), "still holds the earlier record 000001") {
 		t.Errorf("err = %v; want it to name both records", err)
 	}
 	if got := gh.Ref(repoName, "heads/"+audit.DefaultBranch); got != first.Commit {
 		t.Errorf("the branch was written to after the rewind")
 	}
 	// Deleting the branch is moving it backwards too.
-	l2 := &audit.Ledger{Marks: &audit.Marks{}}
+	l2 := &audit.Ledger{Attempts: 3, Backoff: time.Millisecond, Marks: &audit.Marks{}}
 	f2, gh2, repo2 := newForge(t)
 	if _, err := l2.Append(ctx, f2, repo2, mergeRec(1, sha(1))); err != nil {
 		t.Fatal(err)
 	}
-	gh2.FailNext("GET", "/repos/{owner}/{repo}/git/ref/{ref}", 404, 1)
+	gh2.FailNext("GET", "/repos/{owner}/{repo}/git/ref/{ref}", 404, 3)
 	if _, err := l2.Append(ctx, f2, repo2, mergeRec(2, sha(2))); !errors.Is(err, audit.ErrRewound) {
 		t.Errorf("a vanished branch: err = %v, want ErrRewound", err)
+	}
+}
+
+// laggingForge answers the first reads of the ledger head from before
+// the last append, as a lagging replica or cache of the forge would.
+type laggingForge struct {
+	forge.Forge
+	mu    sync.Mutex
+	old   string // the head to answer with; "" answers that the branch does not exist
+	reads int    // how many reads still lag
+}
+
+func (l *laggingForge) BranchHead(ctx context.Context, repo forge.Repo, branch string) (string, error) {
+	l.mu.Lock()
+	lag := l.reads > 0
+	l.reads--
+	l.mu.Unlock()
+	switch {
+	case lag && l.old == "":
+		return "", fmt.Errorf("lagging read: %w", forge.ErrNotFound)
+	case lag:
+		return l.old, nil
+	}
+	return l.Forge.BranchHead(ctx, repo, branch)
+}
+
+func TestAppendReadsAStaleHeadAgain(t *testing.T) {
+	for _, existing := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d records seen", existing), func(t *testing.T) {
+			ctx := context.Background()
+			f, gh, repo := newForge(t)
+			l := &audit.Ledger{Backoff: time.Millisecond, Marks: &audit.Marks{}}
+			old := ""
+			for i := 0; i < existing; i++ {
+				if i == existing-1 {
+					old = gh.Ref(repoName, "heads/"+audit.DefaultBranch)
+				}
+				if _, err := l.Append(ctx, f, repo, mergeRec(1+i, sha(1+i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The next two reads of the head answer from before the last
+			// append (with one record seen: from before the branch existed).
+			lf := &laggingForge{Forge: f, old: old, reads: 2}
+			entry, err := l.Append(ctx, lf, repo, mergeRec(9, sha(9)))
+			if err != nil {
+				t.Fatalf("a stale read of the ledger head stopped the append: %v", err)
+			}
+			if entry.Seq != existing+1 {
+				t.Errorf("appended record %d, want %d", entry.Seq, existing+1)
+			}
+			recs := ledgerRecords(t, gh)
+			if len(recs) != existing+1 {
+				t.Fatalf("%d records, want %d", len(recs), existing+1)
+			}
+			assertChain(t, gh, recs)
+		})
+	}
+}
+
+func TestAppendRefusesAHeadThatDoesNotDescendFromTheOneSeen(t *testing.T) {
+	ctx := context.Background()
+	f, gh, repo := newForge(t)
+	l := &audit.Ledger{Backoff: time.Millisecond, Marks: &audit.Marks{}}
+	first, err := l.Append(ctx, f, repo, mergeRec(1, sha(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := l.Append(ctx, f, repo, mergeRec(2, sha(2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone resets the branch to the first record and writes two other
+	// records on it: the head is further along, on another history.
+	gh.SetRef(repoName, "heads/"+audit.DefaultBranch, first.Commit)
+	for i := 0; i < 2; i++ {
+		if _, err := (&audit.Ledger{}).Append(ctx, f, repo, mergeRec(20+i, sha(20+i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rewritten := gh.Ref(repoName, "heads/"+audit.DefaultBranch)
+	_, err = l.Append(ctx, f, repo, mergeRec(3, sha(3)))
+	if !errors.Is(err, audit.ErrRewound) {
+		t.Fatalf("err = %v, want ErrRewound", err)
+	}
+	want := fmt.Sprintf("held record 000002 at commit %s and now holds record 000003 at commit %s, which does not descend from it", second.Commit[:7], rewritten[:7])
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v\nwant it to say %q", err, want)
+	}
+	if got := gh.Ref(repoName, "heads/"+audit.DefaultBranch); got != rewritten {
+		t.Errorf("the branch was written to after it was rewritten")
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/gitward/gitward/audit"
@@ -37,8 +40,19 @@ type Merged struct {
 	// 2 retries from 2 seconds; a negative Retries means none.
 	Retries int
 	Backoff time.Duration
+	// Lookback is how far before the ledger's last record RecordMissing
+	// looks for merges without a record (records may land out of merge
+	// order); zero means 24 hours.
+	Lookback time.Duration
+	// MaxRepairs bounds the records RecordMissing writes in one call;
+	// zero means 20.
+	MaxRepairs int
 
 	marks audit.Marks
+	// settled remembers the merges RecordMissing found recorded or not
+	// to be recorded, so a pass does not look them up again.
+	mu      sync.Mutex
+	settled map[string]time.Time
 }
 
 // Gatherer reads the change-control facts of a pull request; the
@@ -113,14 +127,20 @@ func (h *Merged) now() time.Time {
 // the record say so rather than leave the merge unrecorded; only a record
 // that cannot be written is an error.
 func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mergedAt time.Time, mergedBy string) error {
+	_, err := h.record(ctx, f, ref, mergedAt, mergedBy)
+	return err
+}
+
+// record is Record, and reports whether it wrote a record.
+func (h *Merged) record(ctx context.Context, f forge.Forge, ref forge.PRRef, mergedAt time.Time, mergedBy string) (bool, error) {
 	log := zerolog.Ctx(ctx)
 	repo := ref.Repo
 	pr, err := f.PullRequest(ctx, ref)
 	if err != nil {
-		return fmt.Errorf("record the merge of %s: %w", ref, err)
+		return false, fmt.Errorf("record the merge of %s: %w", ref, err)
 	}
 	if !pr.Merged || pr.MergeSHA == "" {
-		return fmt.Errorf("record the merge of %s: the forge does not report it merged", ref)
+		return false, fmt.Errorf("record the merge of %s: the forge does not report it merged", ref)
 	}
 	cfg, cfgErr := LoadRepoConfig(ctx, f, repo, pr.BaseSHA)
 	var invalid *InvalidConfigError
@@ -129,15 +149,15 @@ func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 		// A broken policy does not stop the record: the merge happened.
 		cfg = config.DefaultRepo()
 	case cfgErr != nil:
-		return fmt.Errorf("record the merge of %s: %w", ref, cfgErr)
+		return false, fmt.Errorf("record the merge of %s: %w", ref, cfgErr)
 	}
 	if !cfg.Audit.Protects(pr.BaseRef, repo.DefaultBranch) {
 		log.Debug().Str("base", pr.BaseRef).Msg("Merged into a branch the policy does not protect; nothing to record")
-		return nil
+		return false, nil
 	}
 	runs, err := f.CheckRuns(ctx, repo, pr.HeadSHA)
 	if err != nil {
-		return fmt.Errorf("record the merge of %s: %w", ref, err)
+		return false, fmt.Errorf("record the merge of %s: %w", ref, err)
 	}
 	// The forge's own record of who merged and when wins over the
 	// delivery's.
@@ -186,17 +206,158 @@ func (h *Merged) Record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 			log.Info().Bool(AuditKey, true).Int("issue", issue.Number).Msg("The post-incident review of a break-glass merge is open")
 		}
 	}
-	ledger := &audit.Ledger{Branch: cfg.Audit.Branch, Now: h.Now, Marks: &h.marks}
-	entry, err := ledger.Append(ctx, f, repo, rec)
+	entry, err := h.ledger(cfg).Append(ctx, f, repo, rec)
 	if err != nil {
 		log.Error().Bool(AuditKey, true).Err(err).Msg("Could not write the audit record of a merge")
-		return fmt.Errorf("record the merge of %s: %w", ref, err)
+		return false, fmt.Errorf("record the merge of %s: %w", ref, err)
 	}
 	log.Info().Bool(AuditKey, true).
 		Int("record", entry.Seq).Str("path", entry.Path).Str("hash", entry.Hash).Bool("existing", entry.Existing).
 		Str("merge_sha", pr.MergeSHA).Str("conclusion", string(m.Verdict.Conclusion)).
 		Msg("Recorded a merge in the audit ledger")
-	return nil
+	return !entry.Existing, nil
+}
+
+// MergeLister is a forge that lists the pull requests merged since a
+// time, oldest merge first; the GitHub and GitLab adapters are.
+type MergeLister interface {
+	MergedPullRequests(ctx context.Context, repo forge.Repo, since time.Time) ([]forge.PullRequest, error)
+}
+
+// RecordMissing makes the ledger level-triggered: it writes the record of
+// every merge that has none, whatever kept it from being written when the
+// merge happened (a failed write, a crash, a lost webhook). It lists the
+// pull requests merged since Lookback before the ledger's last record was
+// written (before now for a ledger not started yet), and records those
+// the ledger does not hold, oldest merge first, at most MaxRepairs of
+// them, stopping at the first that cannot be written so the next call
+// resumes in merge order. It returns how many it recorded. Two replicas
+// doing this at once write one record per merge: Append records a subject
+// once, on a compare-and-swap of the ledger branch.
+func (h *Merged) RecordMissing(ctx context.Context, f forge.Forge, repo forge.Repo) (int, error) {
+	log := zerolog.Ctx(ctx)
+	lister, ok := f.(MergeLister)
+	if !ok {
+		return 0, fmt.Errorf("record missing merges of %s: the forge cannot list merged pull requests", repo.FullName())
+	}
+	ledger, err := h.ledgerOf(ctx, f, repo)
+	if err != nil {
+		return 0, fmt.Errorf("record missing merges of %s: %w", repo.FullName(), err)
+	}
+	head, last, ok, err := ledger.Last(ctx, f, repo)
+	if err != nil {
+		return 0, fmt.Errorf("record missing merges of %s: %w", repo.FullName(), err)
+	}
+	lookback := h.Lookback
+	if lookback <= 0 {
+		lookback = 24 * time.Hour
+	}
+	since := h.now().Add(-lookback)
+	if ok {
+		since = last.RecordedAt.Add(-lookback)
+	}
+	prs, err := lister.MergedPullRequests(ctx, repo, since)
+	if err != nil {
+		return 0, fmt.Errorf("record missing merges of %s: %w", repo.FullName(), err)
+	}
+	sort.SliceStable(prs, func(i, j int) bool {
+		if prs[i].MergedAt.Equal(prs[j].MergedAt) {
+			return prs[i].Ref.Number < prs[j].Ref.Number
+		}
+		return prs[i].MergedAt.Before(prs[j].MergedAt)
+	})
+	limit := h.MaxRepairs
+	if limit <= 0 {
+		limit = 20
+	}
+	h.forget(repo, since)
+	written := 0
+	for _, pr := range prs {
+		if written >= limit {
+			log.Info().Int("recorded", written).Msg("Recorded the most merges one pass may; the next pass records the rest")
+			break
+		}
+		subject := fmt.Sprintf("pr-%d", pr.Ref.Number)
+		key := repo.String() + "#" + subject
+		if h.isSettled(key) {
+			continue
+		}
+		if head != "" {
+			held, err := ledger.Holds(ctx, f, repo, head, subject)
+			if err != nil {
+				return written, fmt.Errorf("record missing merges of %s: %w", repo.FullName(), err)
+			}
+			if held {
+				h.settle(key, pr.MergedAt)
+				continue
+			}
+		}
+		log.Warn().Bool(AuditKey, true).Int(githubapp.LogKeyPRNum, pr.Ref.Number).Time("merged_at", pr.MergedAt).
+			Msg("A merge has no audit record; writing it now")
+		wrote, err := h.record(ctx, f, pr.Ref, pr.MergedAt, pr.MergedBy.Login)
+		if err != nil {
+			return written, err
+		}
+		h.settle(key, pr.MergedAt)
+		if wrote {
+			written++
+		}
+	}
+	return written, nil
+}
+
+// ledgerOf is the ledger the policy on the default branch names.
+func (h *Merged) ledgerOf(ctx context.Context, f forge.Forge, repo forge.Repo) (*audit.Ledger, error) {
+	tip, err := f.BranchHead(ctx, repo, repo.DefaultBranch)
+	if errors.Is(err, forge.ErrNotFound) {
+		// An empty repository: its policy is the default one.
+		return h.ledger(config.DefaultRepo()), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the default branch %s: %w", repo.DefaultBranch, err)
+	}
+	cfg, err := LoadRepoConfig(ctx, f, repo, tip)
+	var invalid *InvalidConfigError
+	switch {
+	case errors.As(err, &invalid):
+		cfg = config.DefaultRepo()
+	case err != nil:
+		return nil, err
+	}
+	return h.ledger(cfg), nil
+}
+
+// ledger is the ledger cfg names, remembering this handler's marks.
+func (h *Merged) ledger(cfg *config.Repo) *audit.Ledger {
+	return &audit.Ledger{Branch: cfg.Audit.Branch, Now: h.Now, Marks: &h.marks}
+}
+
+func (h *Merged) isSettled(key string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.settled[key]
+	return ok
+}
+
+func (h *Merged) settle(key string, mergedAt time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.settled == nil {
+		h.settled = map[string]time.Time{}
+	}
+	h.settled[key] = mergedAt
+}
+
+// forget drops the repository's settled merges from before since, which
+// no pass lists any more.
+func (h *Merged) forget(repo forge.Repo, since time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k, at := range h.settled {
+		if strings.HasPrefix(k, repo.String()+"#") && at.Before(since) {
+			delete(h.settled, k)
+		}
+	}
 }
 
 // gather reads change control's facts with the capability that gathers

@@ -2,9 +2,11 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +233,94 @@ func TestMergedHandsOtherActionsToThePullRequestHandler(t *testing.T) {
 	}
 	if c.got != nil || gh.Ref("Codertocat/Hello-World", "heads/"+audit.DefaultBranch) != "" {
 		t.Error("a pull request closed without merging was evaluated or recorded")
+	}
+}
+
+// repairingHandler is a merge handler whose clock stands an hour after
+// the fixture's merges, as a resync soon after them would.
+func (fx *ccFixture) repairingHandler() *handlers.Merged {
+	h := fx.mergedHandler()
+	h.Now = func() time.Time { return mergedAt.Add(time.Hour) }
+	return h
+}
+
+func TestAMergeWhoseRecordCouldNotBeWrittenIsRecordedByTheResync(t *testing.T) {
+	fx := newChangeControl(t, ccSetup{number: 2, policy: oneApproval})
+	fx.gh.MergePullRequest(ccRepo, 2, ccMerge, mergedAt)
+	h := fx.repairingHandler()
+	ctx := zerolog.New(fx.log).WithContext(t.Context())
+
+	// GitHub fails the write that starts the ledger.
+	fx.gh.FailNext("POST", "/repos/{owner}/{repo}/git/refs", 502, 1)
+	if err := h.Handle(ctx, "pull_request", "d1", mergedPayload(t)); err == nil {
+		t.Fatal("the merge was reported recorded though its write failed")
+	}
+	if n := len(fx.ledger()); n != 0 {
+		t.Fatalf("%d records after a failed write", n)
+	}
+
+	n, err := h.RecordMissing(ctx, fx.f, fx.repo)
+	if err != nil || n != 1 {
+		t.Fatalf("RecordMissing = %d, %v; want the one merge recorded", n, err)
+	}
+	recs := fx.ledger()
+	if len(recs) != 1 || recs[0].PullRequest.Number != 2 || !recs[0].PullRequest.MergedAt.Equal(mergedAt) || recs[0].PullRequest.MergeSHA != ccMerge {
+		t.Fatalf("records = %+v, want the merge of #2", recs)
+	}
+	// The next pass, and a second replica's, find nothing to do.
+	if n, err := h.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 0 {
+		t.Errorf("second pass = %d, %v; want 0", n, err)
+	}
+	if n, err := fx.repairingHandler().RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 0 {
+		t.Errorf("another replica's pass = %d, %v; want 0", n, err)
+	}
+	if n := len(fx.ledger()); n != 1 {
+		t.Errorf("%d records, want 1", n)
+	}
+}
+
+func TestTheResyncRecordsMissingMergesInMergeOrderBoundedPerPass(t *testing.T) {
+	fx := newChangeControl(t, ccSetup{number: 2, policy: oneApproval + "audit:\n  protected_branches: [master]\n"})
+	// Pull requests 3 to 6 merge, in the order 5, 2, 6, 3 (4 goes into a
+	// branch the policy does not protect); no webhook arrives.
+	for _, n := range []int{3, 4, 5, 6} {
+		base := "master"
+		if n == 4 {
+			base = "scratch"
+		}
+		fx.gh.AddPullRequest(ccRepo, githubtest.PullRequest{
+			Number: n, Title: fmt.Sprintf("change %d", n), Author: ccAuthor,
+			BaseRef: base, BaseSHA: ccBase, HeadRef: fmt.Sprintf("change-%d", n), HeadSHA: ccHead,
+		})
+	}
+	order := []int{5, 2, 4, 6, 3}
+	for i, n := range order {
+		fx.gh.MergePullRequest(ccRepo, n, fmt.Sprintf("%040x", 0xa0+n), mergedAt.Add(time.Duration(i)*time.Minute))
+	}
+	// Something merged long before the ledger's window is not looked at.
+	fx.gh.AddPullRequest(ccRepo, githubtest.PullRequest{Number: 7, Title: "old", Author: ccAuthor, BaseRef: "master", BaseSHA: ccBase, HeadRef: "old", HeadSHA: ccHead})
+	fx.gh.MergePullRequest(ccRepo, 7, fmt.Sprintf("%040x", 0xa7), mergedAt.Add(-72*time.Hour))
+	fx.gh.SetRef(ccRepo, "heads/master", fmt.Sprintf("%040x", 0xa0+3))
+
+	h := fx.repairingHandler()
+	h.MaxRepairs = 2
+	ctx := t.Context()
+	if n, err := h.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 2 {
+		t.Fatalf("first pass = %d, %v; want 2 (the bound)", n, err)
+	}
+	if n, err := h.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 2 {
+		t.Fatalf("second pass = %d, %v; want the other 2", n, err)
+	}
+	if n, err := h.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 0 {
+		t.Fatalf("third pass = %d, %v; want nothing left", n, err)
+	}
+	recs := fx.ledger()
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Seq < recs[j].Seq })
+	var got []int
+	for _, r := range recs {
+		got = append(got, r.PullRequest.Number)
+	}
+	if want := []int{5, 2, 6, 3}; !reflect.DeepEqual(got, want) {
+		t.Errorf("recorded %v, want %v: each protected merge once, in merge order", got, want)
 	}
 }

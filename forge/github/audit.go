@@ -3,6 +3,8 @@ package github
 import (
 	"context"
 	"fmt"
+	"sort"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gitward/gitward/forge"
@@ -60,6 +62,45 @@ func (f *Forge) PullRequestsForCommit(ctx context.Context, repo forge.Repo, sha 
 		}
 		opt.Page = resp.NextPage
 	}
+	return out, nil
+}
+
+// MergedPullRequests lists the pull requests merged at or after since,
+// oldest merge first. GitHub cannot filter pull requests by time, so
+// closed ones are read most recently updated first until one was last
+// updated before since: merging updates a pull request, so none merged
+// since then comes after it. The list's short form of a pull request has
+// merged_at but no merged flag: one with merged_at is merged.
+func (f *Forge) MergedPullRequests(ctx context.Context, repo forge.Repo, since time.Time) ([]forge.PullRequest, error) {
+	c, err := f.client(repo)
+	if err != nil {
+		return nil, err
+	}
+	var out []forge.PullRequest
+	opt := &gh.PullRequestListOptions{State: "closed", Sort: "updated", Direction: "desc", ListOptions: gh.ListOptions{PerPage: perPage}}
+	for {
+		page, resp, err := c.PullRequests.List(ctx, repo.Owner, repo.Name, opt)
+		if err != nil {
+			return nil, wrap(err, "list pull requests of %s closed since %s", repo.FullName(), since.Format(time.RFC3339))
+		}
+		for _, pr := range page {
+			if pr.GetUpdatedAt().Before(since) {
+				resp.NextPage = 0
+				break
+			}
+			if pr.MergedAt == nil || pr.GetMergedAt().Before(since) {
+				continue
+			}
+			p := convertPR(repo, pr)
+			p.Merged, p.MergeSHA, p.MergedAt = true, pr.GetMergeCommitSHA(), pr.GetMergedAt().Time
+			out = append(out, p)
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].MergedAt.Before(out[j].MergedAt) })
 	return out, nil
 }
 

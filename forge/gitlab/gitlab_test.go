@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/gitlab"
@@ -462,5 +463,25 @@ func TestRepositoriesAndGPGKeysAndCommit(t *testing.T) {
 	}
 	if _, err := fx.f.Commit(ctx, repo, strings.Repeat("0", 40)); !errors.Is(err, forge.ErrNotFound) {
 		t.Fatalf("unknown commit: %v", err)
+	}
+}
+
+func TestMergedPullRequestsSince(t *testing.T) {
+	fx := setup(t, gitlabtest.ProjectOptions{})
+	ctx := context.Background()
+	before := time.Now().Add(-time.Minute)
+	if prs, err := fx.f.MergedPullRequests(ctx, repo, before); err != nil || len(prs) != 0 {
+		t.Fatalf("before the merge: %+v, %v", prs, err)
+	}
+	merge := fx.srv.Merge(proj, int64(fx.iid))
+	prs, err := fx.f.MergedPullRequests(ctx, repo, before)
+	if err != nil || len(prs) != 1 {
+		t.Fatalf("after the merge: %+v, %v", prs, err)
+	}
+	if pr := prs[0]; pr.Ref.Number != fx.iid || !pr.Merged || pr.MergeSHA != merge || pr.MergedAt.Before(before) {
+		t.Errorf("merged pull request = %+v", pr)
+	}
+	if prs, err := fx.f.MergedPullRequests(ctx, repo, prs[0].MergedAt.Add(time.Second)); err != nil || len(prs) != 0 {
+		t.Errorf("since after the merge: %+v, %v", prs, err)
 	}
 }

@@ -755,6 +755,26 @@ func (f *Forge) OpenPullRequests(ctx context.Context, repo forge.Repo) ([]forge.
 	return prs, nil
 }
 
+// MergedPullRequests lists the merge requests merged at or after since,
+// oldest merge first. GitLab filters by last update, which merging sets,
+// so the list holds every merge since then.
+func (f *Forge) MergedPullRequests(ctx context.Context, repo forge.Repo, since time.Time) ([]forge.PullRequest, error) {
+	prs, err := f.listMRs(ctx, repo, &gl.ListProjectMergeRequestsOptions{
+		State: gl.Ptr("merged"), UpdatedAfter: gl.Ptr(since), OrderBy: gl.Ptr("updated_at"), Sort: gl.Ptr("asc"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := prs[:0]
+	for _, pr := range prs {
+		if pr.Merged && !pr.MergedAt.Before(since) {
+			out = append(out, pr)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b forge.PullRequest) int { return a.MergedAt.Compare(b.MergedAt) })
+	return out, nil
+}
+
 func (f *Forge) listMRs(ctx context.Context, repo forge.Repo, opt *gl.ListProjectMergeRequestsOptions) ([]forge.PullRequest, error) {
 	opt.PerPage = perPage
 	var out []forge.PullRequest

@@ -551,7 +551,8 @@ func (s *Server) Merge(full string, iid int64) string {
 	sha := s.commitLocked(p, p.branches[m.mr.TargetBranch], "Merge branch '"+m.mr.SourceBranch+"'", files)
 	p.commits[sha].ParentIDs = append(p.commits[sha].ParentIDs, p.branches[m.mr.SourceBranch])
 	p.branches[m.mr.TargetBranch] = sha
-	m.mr.State, m.mr.MergeCommitSHA = "merged", sha
+	at := s.stampLocked()
+	m.mr.State, m.mr.MergeCommitSHA, m.mr.MergedAt, m.mr.UpdatedAt = "merged", sha, &at, &at
 	return sha
 }
 

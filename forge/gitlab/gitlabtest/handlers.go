@@ -176,6 +176,9 @@ func (s *Server) listMRs(w http.ResponseWriter, r *http.Request, p *project) {
 		if b := q.Get("target_branch"); b != "" && mr.TargetBranch != b {
 			continue
 		}
+		if after, err := time.Parse(time.RFC3339, q.Get("updated_after")); err == nil && (mr.UpdatedAt == nil || mr.UpdatedAt.Before(after)) {
+			continue
+		}
 		out = append(out, &mr.BasicMergeRequest)
 	}
 	writeJSON(w, http.StatusOK, out)
