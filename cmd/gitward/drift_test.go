@@ -130,4 +130,18 @@ func TestPreviewWithAClusterAddsTheLiveChanges(t *testing.T) {
 	if !strings.Contains(r.stdout, "## gitward · live changes") || !strings.Contains(r.stdout, `/data/level: "info" in the cluster, "warn" in git`) {
 		t.Errorf("preview lacks the live changes (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
 	}
+
+	// A change the cluster would refuse is a finding.
+	widget := "apiVersion: unserved.gitward.test/v1\nkind: Widget\nmetadata:\n  name: gear\n  namespace: cli-preview\n"
+	for name, content := range map[string]string{"widget.yaml": widget, "kustomization.yaml": "resources:\n  - configmap.yaml\n  - widget.yaml\n"} {
+		if err := os.WriteFile(filepath.Join(repo, "apps/settings", name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git("add", "-A")
+	git("commit", "-qm", "widget")
+	r = gitward(t, nil, "preview", "--repo", repo, "--base", "HEAD~1", "--head", "HEAD", "--kubeconfig", livetest.Kubeconfig(t))
+	if r.code != 1 || !strings.Contains(r.stderr, "live: Merging would fail to apply 1 object: Widget.unserved.gitward.test cli-preview/gear") {
+		t.Errorf("a refused plan is not a finding (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
