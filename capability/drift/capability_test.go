@@ -6,6 +6,7 @@ import (
 	"maps"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,11 +83,16 @@ type fixture struct {
 
 var deployments = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 
-// newFixture seeds a pull request that bumps podinfo's image in namespace
-// ns, with policy as .gitward.yaml, and a cluster where the base version
-// runs (applied by a kubectl-like client).
-func newFixture(t *testing.T, ns, policy string) *fixture {
+// namespaces numbers the fixtures' namespaces: the test API server lives
+// as long as the test binary, which may run each test more than once.
+var namespaces atomic.Int64
+
+// newFixture seeds a pull request that bumps podinfo's image in a namespace
+// of its own named after prefix, with policy as .gitward.yaml, and a
+// cluster where the base version runs (applied by a kubectl-like client).
+func newFixture(t *testing.T, prefix, policy string) *fixture {
 	t.Helper()
+	ns := fmt.Sprintf("%s-%d", prefix, namespaces.Add(1))
 	cfg := livetest.Config(t)
 	cl, err := live.New("test", cfg, 20*time.Second)
 	if err != nil {
