@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -684,7 +685,8 @@ func TestGitLabDriftStatusAgainstARealAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const ns = "gitlab-drift"
+	// The test API server outlives one run of the test.
+	ns := fmt.Sprintf("gitlab-drift-%d", glNamespaces.Add(1))
 	configMap := func(color string) string {
 		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo\n  namespace: " + ns + "\ndata:\n  color: " + color + "\n"
 	}
@@ -863,3 +865,6 @@ func TestGitLabOptionsThatCannotWorkAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// glNamespaces numbers the namespaces the GitLab drift test creates.
+var glNamespaces atomic.Int64
