@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -685,7 +686,8 @@ func TestGitLabDriftStatusAgainstARealAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const ns = "gitlab-drift"
+	// The test API server outlives one run of the test.
+	ns := fmt.Sprintf("gitlab-drift-%d", glNamespaces.Add(1))
 	configMap := func(color string) string {
 		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo\n  namespace: " + ns + "\ndata:\n  color: " + color + "\n"
 	}
@@ -931,3 +933,6 @@ func TestGitLabResyncRecordsAMergeWhoseEventWasLost(t *testing.T) {
 		t.Error("a second pass wrote to the ledger again")
 	}
 }
+
+// glNamespaces numbers the namespaces the GitLab drift test creates.
+var glNamespaces atomic.Int64

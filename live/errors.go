@@ -44,12 +44,8 @@ func (e *Error) Error() string {
 	fmt.Fprintf(&b, "cluster %s", e.Cluster)
 	switch {
 	case e.Forbidden:
-		fmt.Fprintf(&b, ": forbidden: gitward needs %s on %s", e.Verb, e.Resource)
-		if e.Namespace != "" {
-			fmt.Fprintf(&b, " in namespace %s", e.Namespace)
-		} else {
-			b.WriteString(" cluster-wide")
-		}
+		b.WriteString(": ")
+		b.WriteString(e.missing())
 		if e.User != "" {
 			fmt.Fprintf(&b, "; grant it to user %q", e.User)
 		}
@@ -75,6 +71,44 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// missing says, for a forbidden request, which permission gitward lacks.
+func (e *Error) missing() string {
+	where := " cluster-wide"
+	if e.Namespace != "" {
+		where = " in namespace " + e.Namespace
+	}
+	return fmt.Sprintf("forbidden: gitward needs %s on %s%s", e.Verb, e.Resource, where)
+}
+
+// Reason says briefly why the request failed, without naming the cluster
+// or the object, for a one-line title such as "spec.replicas: Invalid
+// value: -1: must be greater than or equal to 0". Error says it in full.
+func (e *Error) Reason() string {
+	switch {
+	case e.Forbidden:
+		return e.missing()
+	case e.Unreachable:
+		return "the cluster is unreachable"
+	case e.Unauthorized:
+		return "the API server refused gitward's credentials"
+	}
+	var st apierrors.APIStatus
+	if errors.As(e.Err, &st) && st.Status().Details != nil {
+		var causes []string
+		for _, c := range st.Status().Details.Causes {
+			if c.Field != "" {
+				causes = append(causes, c.Field+": "+c.Message)
+			} else if c.Message != "" {
+				causes = append(causes, c.Message)
+			}
+		}
+		if len(causes) > 0 {
+			return strings.Join(causes, "; ")
+		}
+	}
+	return e.Err.Error()
+}
 
 // forbiddenMessage is how the RBAC authorizer words a refusal, for example
 // `User "jane" cannot get resource "deployments" in API group "apps" in the

@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // These tests need no cluster: they pin down the diff, the managedFields
@@ -202,6 +205,18 @@ func TestScrub(t *testing.T) {
 	want := `Secret "s" is invalid: data[password]: "<redacted>" (<redacted>) is no good; pin 12`
 	if err.Error() != want {
 		t.Errorf("got  %s\nwant %s", err, want)
+	}
+	// An API status stays one, its causes scrubbed too, so that the short
+	// reason a title quotes is as clean as the message.
+	invalid := apierrors.NewInvalid(schema.GroupKind{Kind: "Secret"}, "s", field.ErrorList{
+		field.Invalid(field.NewPath("data").Key("password"), "hunter2-long", "is no good")})
+	err = scrub(invalid, secret)
+	if !apierrors.IsInvalid(err) || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("scrubbed status: %#v", err)
+	}
+	reason := (&Error{Err: err}).Reason()
+	if want := `data[password]: Invalid value: "<redacted>": is no good`; reason != want {
+		t.Errorf("reason %q, want %q", reason, want)
 	}
 	cm := obj(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: c}, data: {password: hunter2-long}}`)
 	if in := errors.New("hunter2-long"); scrub(in, cm) != in {

@@ -184,12 +184,15 @@ changed Deployment.apps NS/web
 func TestPlanNewKindsAndNamespaces(t *testing.T) {
 	c := testCluster(t)
 	ns := newNamespace(t, "kinds")
-	crd := `
+	// CRDs are cluster-wide and outlive one run of the test: each run
+	// defines a group of its own.
+	group := ns + ".example.gitward.dev"
+	crd := strings.ReplaceAll(`
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: widgets.example.gitward.dev}
+metadata: {name: widgets.GROUP}
 spec:
-  group: example.gitward.dev
+  group: GROUP
   scope: Namespaced
   names: {plural: widgets, singular: widget, kind: Widget}
   versions:
@@ -205,13 +208,13 @@ spec:
             properties:
               size: {type: integer, default: 1}
               color: {type: string}
-`
-	widget := `
-apiVersion: example.gitward.dev/v1
+`, "GROUP", group)
+	widget := strings.ReplaceAll(`
+apiVersion: GROUP/v1
 kind: Widget
 metadata: {name: w, namespace: NS}
 spec: {color: red}
-`
+`, "GROUP", group)
 	fresh := "brand-new-" + ns
 	head := []*unstructured.Unstructured{
 		obj(t, crd),
@@ -226,11 +229,11 @@ spec: {color: red}
 		if err != nil {
 			t.Fatal(err)
 		}
-		assertReport(t, r, strings.NewReplacer("NS", ns, "FRESH", fresh).Replace(`
+		assertReport(t, r, strings.NewReplacer("NS", ns, "FRESH", fresh, "GROUP", group).Replace(`
 created ConfigMap FRESH/c (namespace FRESH does not exist yet, so it was not dry-run)
 created Namespace FRESH
-created CustomResourceDefinition.apiextensions.k8s.io widgets.example.gitward.dev
-created Widget.example.gitward.dev NS/w (its CustomResourceDefinition is not in the cluster yet, so it was not dry-run)
+created CustomResourceDefinition.apiextensions.k8s.io widgets.GROUP
+created Widget.GROUP NS/w (its CustomResourceDefinition is not in the cluster yet, so it was not dry-run)
 created ClusterRole.rbac.authorization.k8s.io NS-reader
 `))
 	})
@@ -240,9 +243,9 @@ created ClusterRole.rbac.authorization.k8s.io NS-reader
 		if err != nil {
 			t.Fatal(err)
 		}
-		assertReport(t, r, strings.ReplaceAll(`
-failed Widget.example.gitward.dev NS/w: cluster envtest: map Widget.example.gitward.dev NS/w: the cluster does not serve Widget example.gitward.dev/v1; is its CustomResourceDefinition installed?
-`, "NS", ns))
+		assertReport(t, r, strings.NewReplacer("NS", ns, "GROUP", group).Replace(`
+failed Widget.GROUP NS/w: cluster envtest: map Widget.GROUP NS/w: the cluster does not serve Widget GROUP/v1; is its CustomResourceDefinition installed?
+`))
 	})
 
 	t.Run("once they exist, the custom resource's defaults are not changes either", func(t *testing.T) {
@@ -252,17 +255,17 @@ failed Widget.example.gitward.dev NS/w: cluster envtest: map Widget.example.gitw
 				csa.create(u.DeepCopy())
 			}
 		}
-		waitForKind(t, c, "example.gitward.dev", "Widget")
+		waitForKind(t, c, group, "Widget")
 		csa.create(inNS(t, widget, ns))
 		r, err := Plan(ctx(t), c, head, nil, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		assertReport(t, r, strings.NewReplacer("NS", ns, "FRESH", fresh).Replace(`
+		assertReport(t, r, strings.NewReplacer("NS", ns, "FRESH", fresh, "GROUP", group).Replace(`
 unchanged ConfigMap FRESH/c
 unchanged Namespace FRESH
-unchanged CustomResourceDefinition.apiextensions.k8s.io widgets.example.gitward.dev
-unchanged Widget.example.gitward.dev NS/w
+unchanged CustomResourceDefinition.apiextensions.k8s.io widgets.GROUP
+unchanged Widget.GROUP NS/w
 unchanged ClusterRole.rbac.authorization.k8s.io NS-reader
 `))
 	})

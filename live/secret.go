@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -43,13 +44,29 @@ func scrub(err error, obj *unstructured.Unstructured) error {
 	}
 	// Longest first, so that a value containing another goes whole.
 	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
-	msg := err.Error()
-	for _, v := range values {
-		if len(v) >= minScrubbed {
-			msg = strings.ReplaceAll(msg, v, "<redacted>")
+	redact := func(msg string) string {
+		for _, v := range values {
+			if len(v) >= minScrubbed {
+				msg = strings.ReplaceAll(msg, v, "<redacted>")
+			}
 		}
+		return msg
 	}
-	return errors.New(msg)
+	// An API status keeps its reason and causes, so that it is still
+	// classified and can be told briefly (Error.Reason).
+	var st apierrors.APIStatus
+	if errors.As(err, &st) {
+		orig := st.Status()
+		s := *orig.DeepCopy()
+		s.Message = redact(s.Message)
+		if s.Details != nil {
+			for i := range s.Details.Causes {
+				s.Details.Causes[i].Message = redact(s.Details.Causes[i].Message)
+			}
+		}
+		return &apierrors.StatusError{ErrStatus: s}
+	}
+	return errors.New(redact(err.Error()))
 }
 
 // isSops reports whether a rendered object is SOPS-encrypted: it has a

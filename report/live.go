@@ -57,8 +57,15 @@ func LiveChanges(apps []drift.App, mode string) (header string, sections []Secti
 		}
 		if a.Plan != nil && len(changedObjects(a.Plan)) > 0 {
 			var b strings.Builder
-			b.WriteString("**What merging changes**\n\n")
-			writeObjects(&b, changedObjects(a.Plan), false)
+			refused, changes := splitFailed(changedObjects(a.Plan))
+			if len(refused) > 0 {
+				b.WriteString("**What merging would fail to apply**: the cluster refuses these objects\n\n")
+				writeObjects(&b, refused, false)
+			}
+			if len(changes) > 0 {
+				b.WriteString("**What merging changes**\n\n")
+				writeObjects(&b, changes, false)
+			}
 			writeHidden(&b, a.Plan.Hidden)
 			sections = append(sections, Section{Group: group, GroupHeader: open(planText(a.Plan)), GroupFooter: closeTag, Text: b.String()})
 		}
@@ -97,6 +104,13 @@ func DriftCheck(run forge.CheckRun, apps []drift.App, mode string) forge.CheckRu
 		b.WriteString(s.Text)
 		b.WriteString(s.GroupFooter)
 	}
+	if len(v.Unappliable) > 0 {
+		if mode == "enforce" {
+			b.WriteString("\nDrift mode is `enforce`: this check fails until every object the pull request renders is one the cluster accepts.\n")
+		} else {
+			b.WriteString("\nDrift mode is `notify`: objects the cluster refuses are reported here but do not block.\n")
+		}
+	}
 	if v.Conclusion != forge.ConclusionSuccess && len(v.Drifted) > 0 {
 		if mode == "enforce" {
 			b.WriteString("\nDrift mode is `enforce`: this check fails until the drift is captured in git (or undone in the cluster), or the ignore rules change.\n")
@@ -118,6 +132,18 @@ func changedObjects(r *live.Result) []live.Object {
 	return out
 }
 
+// splitFailed parts objects into those the cluster refused and the rest.
+func splitFailed(objs []live.Object) (failed, rest []live.Object) {
+	for _, o := range objs {
+		if o.Action == live.Failed {
+			failed = append(failed, o)
+		} else {
+			rest = append(rest, o)
+		}
+	}
+	return failed, rest
+}
+
 func writeObjects(b *strings.Builder, objs []live.Object, drift bool) {
 	icons := map[live.Action]string{live.Created: "➕", live.Changed: "✏️", live.Pruned: "➖", live.Missing: "❔", live.Skipped: "⏭️", live.Failed: "❌"}
 	for _, o := range objs {
@@ -134,7 +160,8 @@ func writeObjects(b *strings.Builder, objs []live.Object, drift bool) {
 			fmt.Fprintf(b, " — %s", o.Note)
 		}
 		if o.Err != nil {
-			fmt.Fprintf(b, " — %s", o.Err)
+			// The cluster's message may quote values from the pull request.
+			fmt.Fprintf(b, " — %s", htmlEscape(mdEscape(o.Err.Error())))
 		}
 		b.WriteString("\n")
 		for _, f := range o.Fields {
@@ -158,6 +185,13 @@ func planText(r *live.Result) string {
 		return "nothing (the app is removed)"
 	}
 	s := countActions(r, live.Created, live.Changed, live.Pruned)
+	if n := r.Count(live.Failed); n > 0 {
+		fail := "❌ fail to apply " + plural(n, "object")
+		if s != "" {
+			fail += " (otherwise " + s + ")"
+		}
+		return fail
+	}
 	if s == "" {
 		return "change nothing"
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,11 +20,13 @@ import (
 	"github.com/gitward/gitward/internal/livetest"
 	"github.com/gitward/gitward/live"
 	"github.com/gitward/gitward/render"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
 func TestMain(m *testing.M) { livetest.Main(m) }
@@ -67,22 +71,28 @@ func (c clusters) Cluster(name string) (*live.Cluster, error) {
 }
 
 type fixture struct {
-	t   *testing.T
-	gh  *githubtest.Server
-	f   *ghforge.Forge
-	ref forge.PRRef
-	cap *drift.Capability
-	dyn dynamic.Interface
-	ns  string
+	t    *testing.T
+	base map[string]string
+	gh   *githubtest.Server
+	f    *ghforge.Forge
+	ref  forge.PRRef
+	cap  *drift.Capability
+	dyn  dynamic.Interface
+	ns   string
 }
 
 var deployments = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 
-// newFixture seeds a pull request that bumps podinfo's image in namespace
-// ns, with policy as .gitward.yaml, and a cluster where the base version
-// runs (applied by a kubectl-like client).
-func newFixture(t *testing.T, ns, policy string) *fixture {
+// namespaces numbers the fixtures' namespaces: the test API server lives
+// as long as the test binary, which may run each test more than once.
+var namespaces atomic.Int64
+
+// newFixture seeds a pull request that bumps podinfo's image in a namespace
+// of its own named after prefix, with policy as .gitward.yaml, and a
+// cluster where the base version runs (applied by a kubectl-like client).
+func newFixture(t *testing.T, prefix, policy string) *fixture {
 	t.Helper()
+	ns := fmt.Sprintf("%s-%d", prefix, namespaces.Add(1))
 	cfg := livetest.Config(t)
 	cl, err := live.New("test", cfg, 20*time.Second)
 	if err != nil {
@@ -125,8 +135,28 @@ func newFixture(t *testing.T, ns, policy string) *fixture {
 		t.Fatal(err)
 	}
 	engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{})}
-	return &fixture{t: t, gh: gh, f: f, cap: drift.New(engine, clusters{cl}), dyn: dyn, ns: ns,
+	return &fixture{t: t, base: base, gh: gh, f: f, cap: drift.New(engine, clusters{cl}), dyn: dyn, ns: ns,
 		ref: forge.PRRef{Repo: forge.Repo{Host: "github.com", Owner: "octo-org", Name: "clusters", InstallationID: 7, DefaultBranch: "main"}, Number: n}}
+}
+
+// setHead makes the pull request's head the base tree changed by change,
+// with the files that differ listed as its changed files.
+func (fx *fixture) setHead(change func(head map[string]string)) {
+	fx.t.Helper()
+	head := maps.Clone(fx.base)
+	change(head)
+	var files []githubtest.File
+	for name, content := range head {
+		switch old, ok := fx.base[name]; {
+		case !ok:
+			files = append(files, githubtest.File{Filename: name, Status: "added"})
+		case old != content:
+			files = append(files, githubtest.File{Filename: name, Status: "modified"})
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Filename < files[j].Filename })
+	fx.gh.SetTree(repoName, headSHA, head)
+	fx.gh.SetFiles(repoName, fx.ref.Number, files)
 }
 
 // scaleByHand changes replicas the way `kubectl edit` does.
@@ -262,5 +292,126 @@ func TestDriftInAnOpenBreakGlassWindowIsExpected(t *testing.T) {
 	fx.evaluate()
 	if run := fx.check(); run.Conclusion != "failure" {
 		t.Errorf("drift after the window ended: %s %q", run.Conclusion, run.Title)
+	}
+}
+
+// limitedUser returns a connection to the test API server as a user RBAC
+// lets get and patch Deployments in namespace ns, and nothing else.
+func limitedUser(t *testing.T, fx *fixture, name string) *live.Cluster {
+	t.Helper()
+	user, err := livetest.Env(t).AddUser(envtest.User{Name: name}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+		"metadata": map[string]any{"name": "apply-deployments", "namespace": fx.ns},
+		"rules":    []any{map[string]any{"apiGroups": []any{"apps"}, "resources": []any{"deployments"}, "verbs": []any{"get", "patch"}}},
+	}}
+	binding := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+		"metadata": map[string]any{"name": name, "namespace": fx.ns},
+		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "apply-deployments"},
+		"subjects": []any{map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": name}},
+	}}
+	for _, o := range []*unstructured.Unstructured{role, binding} {
+		gvr := schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: strings.ToLower(o.GetKind()) + "s"}
+		if _, err := fx.dyn.Resource(gvr).Namespace(fx.ns).Create(t.Context(), o, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The authorizer sees a new binding through an informer: wait until
+	// the user may read the Deployment.
+	dyn, err := dynamic.NewForConfig(user.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := dyn.Resource(deployments).Namespace(fx.ns).Get(t.Context(), "podinfo", metav1.GetOptions{})
+		if err == nil {
+			break
+		}
+		if !apierrors.IsForbidden(err) || time.Now().After(deadline) {
+			t.Fatalf("the limited user cannot read the Deployment: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cl, err := live.New("test", user.Config(), 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// A plan the cluster refuses is never green: merging it would fail to
+// apply. Each way the cluster refuses is tried in both drift modes.
+func TestARefusedPlanIsNeverGreen(t *testing.T) {
+	for _, refusal := range []struct {
+		name string
+		// head changes the head tree; ns is the fixture's namespace.
+		head func(head map[string]string, ns string)
+		// limited connects as a user without rights to the head-only kind.
+		limited bool
+		// title is what the check's title says fails, after the count.
+		title func(ns string) string
+	}{
+		{
+			name: "invalid",
+			head: func(head map[string]string, ns string) {
+				head["apps/podinfo/deployment.yaml"] = strings.Replace(deployment(ns, "6.6.0"), "replicas: 2", "replicas: -1", 1)
+			},
+			title: func(ns string) string {
+				return "Deployment.apps " + ns + "/podinfo (spec.replicas: Invalid value: -1: must be greater than or equal to 0)"
+			},
+		},
+		{
+			name: "unserved",
+			head: func(head map[string]string, ns string) {
+				head["apps/podinfo/kustomization.yaml"] = "resources:\n  - deployment.yaml\n  - widget.yaml\n"
+				head["apps/podinfo/widget.yaml"] = "apiVersion: unserved.gitward.test/v1\nkind: Widget\nmetadata:\n  name: gear\n  namespace: " + ns + "\nspec:\n  size: 3\n"
+			},
+			title: func(ns string) string {
+				return "Widget.unserved.gitward.test " + ns + "/gear (the cluster does not serve Widget unserved.gitward.test/v1; is its CustomResourceDefinition installed?)"
+			},
+		},
+		{
+			name:    "forbidden",
+			limited: true,
+			head: func(head map[string]string, ns string) {
+				head["apps/podinfo/kustomization.yaml"] = "resources:\n  - deployment.yaml\n  - settings.yaml\n"
+				head["apps/podinfo/settings.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: " + ns + "\ndata:\n  level: debug\n"
+			},
+			title: func(ns string) string {
+				return "ConfigMap " + ns + "/settings (forbidden: gitward needs get on configmaps in namespace " + ns + ")"
+			},
+		},
+	} {
+		for _, mode := range []struct{ name, conclusion string }{{"notify", "neutral"}, {"enforce", "failure"}} {
+			t.Run(refusal.name+"/"+mode.name, func(t *testing.T) {
+				fx := newFixture(t, "refused-"+refusal.name+"-"+mode.name, policy(mode.name))
+				fx.setHead(func(head map[string]string) { refusal.head(head, fx.ns) })
+				if refusal.limited {
+					fx.cap.Clusters = clusters{limitedUser(t, fx, "gitward-limited-"+mode.name)}
+				}
+				fx.evaluate()
+				run := fx.check()
+				want := "Merging would fail to apply 1 object: " + refusal.title(fx.ns)
+				if run.Conclusion != mode.conclusion || run.Title != want {
+					t.Fatalf("check = %s %q\nwant    %s %q\n%s", run.Conclusion, run.Title, mode.conclusion, want, run.Summary)
+				}
+				if !strings.Contains(run.Summary, "What merging would fail to apply") || !strings.Contains(run.Summary, "Drift mode is `"+mode.name+"`") {
+					t.Errorf("the summary does not say what fails and what the mode makes of it:\n%s", run.Summary)
+				}
+				comments := fx.gh.Comments(repoName, fx.ref.Number)
+				if len(comments) != 1 {
+					t.Fatalf("want one sticky comment, got %d", len(comments))
+				}
+				body := comments[0].Body
+				if strings.Contains(body, "change nothing") || !strings.Contains(body, "❌ fail to apply 1 object") {
+					t.Errorf("the live changes hide the refusal:\n%s", body)
+				}
+			})
+		}
 	}
 }

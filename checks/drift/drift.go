@@ -1,11 +1,13 @@
 // Package drift decides the gitward/drift check from what the live cluster
 // comparison found: planned changes (what merging will do) are shown, not
-// judged; out-of-band drift, and clusters that cannot be asked, are judged
-// by the repository's drift mode — notify makes them neutral, enforce makes
-// them fail. It is pure: the live package does the cluster I/O.
+// judged; out-of-band drift, a plan the cluster refuses (merging would fail
+// to apply it), and clusters that cannot be asked, are judged by the
+// repository's drift mode — notify makes them neutral, enforce makes them
+// fail. It is pure: the live package does the cluster I/O.
 package drift
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -50,6 +52,22 @@ func (a App) Drifted() bool {
 	return false
 }
 
+// Unappliable lists the objects of the plan the cluster refused: merging
+// would fail to apply them (an invalid field, a kind the cluster does not
+// serve, RBAC refusing gitward), or the plan could not find out.
+func (a App) Unappliable() []live.Object {
+	if a.Plan == nil {
+		return nil
+	}
+	var out []live.Object
+	for _, o := range a.Plan.Objects {
+		if o.Action == live.Failed {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // Planned counts the objects merging would create, change or prune.
 func (a App) Planned() int {
 	if a.Plan == nil {
@@ -64,8 +82,9 @@ type Verdict struct {
 	Title      string
 	// Drifted and Failed name the apps with drift and those whose cluster
 	// could not be compared; Expected the apps whose drift is expected (an
-	// open break-glass window), which is not judged.
-	Drifted, Failed, Expected []string
+	// open break-glass window), which is not judged; Unappliable the apps
+	// whose plan the cluster refused.
+	Drifted, Failed, Expected, Unappliable []string
 }
 
 // Decide judges the apps under mode (config.DriftNotify or
@@ -73,12 +92,17 @@ type Verdict struct {
 func Decide(apps []App, mode string) Verdict {
 	var v Verdict
 	mapped, planned := 0, 0
+	var refused []live.Object
 	for _, a := range apps {
 		if a.Cluster == "" && a.Err == nil {
 			continue
 		}
 		mapped++
 		planned += a.Planned()
+		if u := a.Unappliable(); a.Err == nil && len(u) > 0 {
+			v.Unappliable = append(v.Unappliable, a.Name)
+			refused = append(refused, u...)
+		}
 		switch {
 		case a.Err != nil:
 			v.Failed = append(v.Failed, a.Name)
@@ -99,6 +123,18 @@ func Decide(apps []App, mode string) Verdict {
 	case len(v.Failed) > 0:
 		v.Conclusion = bad
 		v.Title = fmt.Sprintf("%s could not be compared with the cluster", count(len(v.Failed), "app"))
+		if len(refused) > 0 {
+			v.Title += fmt.Sprintf("; merging would fail to apply %s", count(len(refused), "object"))
+		}
+		if len(v.Drifted) > 0 {
+			v.Title += fmt.Sprintf("; %s drifted", count(len(v.Drifted), "app"))
+		}
+	case len(refused) > 0:
+		v.Conclusion = bad
+		v.Title = fmt.Sprintf("Merging would fail to apply %s: %s", count(len(refused), "object"), failure(refused[0]))
+		if len(refused) > 1 {
+			v.Title += fmt.Sprintf(", and %d more", len(refused)-1)
+		}
 		if len(v.Drifted) > 0 {
 			v.Title += fmt.Sprintf("; %s drifted", count(len(v.Drifted), "app"))
 		}
@@ -113,6 +149,28 @@ func Decide(apps []App, mode string) Verdict {
 		v.Title = fmt.Sprintf("No drift; merging changes %s in the cluster", count(planned, "object"))
 	}
 	return v
+}
+
+// maxReason is how many characters of the cluster's reason a title quotes.
+const maxReason = 160
+
+// failure names an object the cluster refused and says briefly why, like
+// "Deployment.apps web/podinfo (spec.replicas: Invalid value: -1: must be
+// greater than or equal to 0)".
+func failure(o live.Object) string {
+	reason := "the cluster gave no reason"
+	var e *live.Error
+	switch {
+	case errors.As(o.Err, &e):
+		reason = e.Reason()
+	case o.Err != nil:
+		reason = o.Err.Error()
+	}
+	reason = strings.Join(strings.Fields(reason), " ")
+	if r := []rune(reason); len(r) > maxReason {
+		reason = string(r[:maxReason-1]) + "…"
+	}
+	return fmt.Sprintf("%s (%s)", o.ID.Describe(), reason)
 }
 
 func count(n int, noun string) string {

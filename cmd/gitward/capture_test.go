@@ -12,7 +12,7 @@ import (
 )
 
 func TestCaptureWritesTheWorkingTree(t *testing.T) {
-	repo, dyn := driftRepo(t, "cli-capture")
+	repo, dyn, ns := driftRepo(t, "cli-capture")
 	kubeconfig := livetest.Kubeconfig(t)
 	manifest := filepath.Join(repo, "apps/settings/configmap.yaml")
 	before, err := os.ReadFile(manifest)
@@ -26,14 +26,14 @@ func TestCaptureWritesTheWorkingTree(t *testing.T) {
 	}
 
 	patch := []byte(`{"data":{"level":"debug"}}`)
-	if _, err := dyn.Resource(configMaps).Namespace("cli-capture").Patch(t.Context(), "settings", types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
+	if _, err := dyn.Resource(configMaps).Namespace(ns).Patch(t.Context(), "settings", types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
 		t.Fatal(err)
 	}
 	wantDiff := `--- a/apps/settings/configmap.yaml
 +++ b/apps/settings/configmap.yaml
 @@ -4,4 +4,4 @@
    name: settings
-   namespace: cli-capture
+   namespace: ` + ns + `
  data:
 -  level: info
 +  level: debug
@@ -42,7 +42,7 @@ func TestCaptureWritesTheWorkingTree(t *testing.T) {
 	if r.code != 1 || r.stdout != wantDiff {
 		t.Fatalf("after a hand edit: exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stderr, `captured ConfigMap cli-capture/settings /data/level: set to "debug" (in place, apps/settings/configmap.yaml)`) {
+	if !strings.Contains(r.stderr, `captured ConfigMap `+ns+`/settings /data/level: set to "debug" (in place, apps/settings/configmap.yaml)`) {
 		t.Errorf("stderr does not say what was captured:\n%s", r.stderr)
 	}
 	if now, _ := os.ReadFile(manifest); string(now) != string(before) {
@@ -63,11 +63,11 @@ func TestCaptureWritesTheWorkingTree(t *testing.T) {
 	}
 
 	t.Run("a deleted object is refused and nothing is written", func(t *testing.T) {
-		if err := dyn.Resource(configMaps).Namespace("cli-capture").Delete(t.Context(), "settings", metav1.DeleteOptions{}); err != nil {
+		if err := dyn.Resource(configMaps).Namespace(ns).Delete(t.Context(), "settings", metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		r := gitward(t, nil, "capture", "--repo", repo, "--kubeconfig", kubeconfig, "apps/settings", "--write")
-		if r.code != 2 || !strings.Contains(r.stderr, "refused ConfigMap cli-capture/settings: it was deleted from the cluster") ||
+		if r.code != 2 || !strings.Contains(r.stderr, "refused ConfigMap "+ns+"/settings: it was deleted from the cluster") ||
 			!strings.Contains(r.stderr, "nothing was written") {
 			t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,8 +23,11 @@ func TestMain(m *testing.M) { livetest.Main(m) }
 
 // driftRepo is a repository with one app whose ConfigMap lives in ns, and
 // the cluster holding that ConfigMap as git has it.
-func driftRepo(t *testing.T, ns string) (repo string, dyn dynamic.Interface) {
+func driftRepo(t *testing.T, prefix string) (repo string, dyn dynamic.Interface, ns string) {
 	t.Helper()
+	// The test API server outlives one run of a test: each run gets its own
+	// namespace.
+	ns = fmt.Sprintf("%s-%d", prefix, namespaces.Add(1))
 	cfg := livetest.Config(t)
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
@@ -55,13 +59,15 @@ func driftRepo(t *testing.T, ns string) (repo string, dyn dynamic.Interface) {
 	if _, err := dyn.Resource(configMaps).Namespace(ns).Create(ctx, objs[0], metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"}); err != nil {
 		t.Fatal(err)
 	}
-	return repo, dyn
+	return repo, dyn, ns
 }
+
+var namespaces atomic.Int64
 
 var configMaps = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 
 func TestDriftExitCodes(t *testing.T) {
-	repo, dyn := driftRepo(t, "cli-drift")
+	repo, dyn, ns := driftRepo(t, "cli-drift")
 	kubeconfig := livetest.Kubeconfig(t)
 
 	r := gitward(t, nil, "drift", "--repo", repo, "--kubeconfig", kubeconfig)
@@ -70,7 +76,7 @@ func TestDriftExitCodes(t *testing.T) {
 	}
 
 	patch := []byte(`{"data":{"level":"debug"}}`)
-	if _, err := dyn.Resource(configMaps).Namespace("cli-drift").Patch(t.Context(), "settings", types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
+	if _, err := dyn.Resource(configMaps).Namespace(ns).Patch(t.Context(), "settings", types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
 		t.Fatal(err)
 	}
 	r = gitward(t, nil, "drift", "--repo", repo, "--kubeconfig", kubeconfig, "apps/settings")
@@ -109,7 +115,7 @@ func TestDriftErrorsExitTwo(t *testing.T) {
 }
 
 func TestPreviewWithAClusterAddsTheLiveChanges(t *testing.T) {
-	repo, _ := driftRepo(t, "cli-preview")
+	repo, _, ns := driftRepo(t, "cli-preview")
 	git := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...)
@@ -129,5 +135,19 @@ func TestPreviewWithAClusterAddsTheLiveChanges(t *testing.T) {
 	r := gitward(t, nil, "preview", "--repo", repo, "--base", "HEAD~1", "--head", "HEAD", "--kubeconfig", livetest.Kubeconfig(t))
 	if !strings.Contains(r.stdout, "## gitward · live changes") || !strings.Contains(r.stdout, `/data/level: "info" in the cluster, "warn" in git`) {
 		t.Errorf("preview lacks the live changes (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// A change the cluster would refuse is a finding.
+	widget := "apiVersion: unserved.gitward.test/v1\nkind: Widget\nmetadata:\n  name: gear\n  namespace: " + ns + "\n"
+	for name, content := range map[string]string{"widget.yaml": widget, "kustomization.yaml": "resources:\n  - configmap.yaml\n  - widget.yaml\n"} {
+		if err := os.WriteFile(filepath.Join(repo, "apps/settings", name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git("add", "-A")
+	git("commit", "-qm", "widget")
+	r = gitward(t, nil, "preview", "--repo", repo, "--base", "HEAD~1", "--head", "HEAD", "--kubeconfig", livetest.Kubeconfig(t))
+	if r.code != 1 || !strings.Contains(r.stderr, "live: Merging would fail to apply 1 object: Widget.unserved.gitward.test "+ns+"/gear") {
+		t.Errorf("a refused plan is not a finding (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

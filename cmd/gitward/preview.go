@@ -136,7 +136,7 @@ commits, plaintext Secrets: gitward/change-control would fail); 2 an error.`,
 				}
 			}
 			if liveApps != nil {
-				if v := driftverdict.Decide(liveApps, mode); v.Conclusion != "success" && v.Conclusion != "neutral" || len(v.Failed) > 0 {
+				if v := driftverdict.Decide(liveApps, mode); v.Conclusion != "success" && v.Conclusion != "neutral" || len(v.Failed) > 0 || len(v.Unappliable) > 0 {
 					findings = append(findings, "live: "+v.Title)
 				}
 			}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -67,6 +68,11 @@ func start() {
 	}
 	no := false
 	env = &envtest.Environment{BinaryAssetsDirectory: dir, UseExistingCluster: &no}
+	if os.Getenv("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT") == "" {
+		// envtest's 20 seconds is too short for a kube-apiserver starting
+		// on a machine busy with builds and other tests.
+		env.ControlPlaneStartTimeout = 2 * time.Minute
+	}
 	if admin, err = env.Start(); err != nil {
 		err = fmt.Errorf("start kube-apiserver and etcd from %s: %w", dir, err)
 		return
