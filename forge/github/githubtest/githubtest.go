@@ -79,6 +79,8 @@ type Server struct {
 	teams         map[string]map[string]teamMember
 	gpgKeys       map[string][]*gpgKey // login →
 	codeloadToken string
+	sshKeys       map[string][]string // login → SSH signing keys (see AddSSHSigningKey)
+	hooks         webhooks
 }
 
 // Option configures a Server.
