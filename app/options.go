@@ -97,4 +97,3 @@ func cacheBytes(n config.ByteSize) int64 {
 	}
 	return int64(n)
 }
-
