@@ -12,9 +12,10 @@ import (
 )
 
 // The GitHub world: organisation acme, repository acme/platform, users
-// alice, bob and carol (writers), mallory (no access), dave (a
-// break-glass responder), each with an SSH signing key registered on the
-// double and listed as an allowed signer in the base policy.
+// alice, bob and carol (writers), dave (a maintainer and break-glass
+// responder) and mallory (no access), each with an SSH signing key
+// registered on the double; everyone but mallory is an allowed signer in
+// the base policy.
 const (
 	Org      = "acme"
 	RepoName = "acme/platform"
@@ -80,7 +81,9 @@ func NewGitHubWorld(t testing.TB, wo WorldOptions) *GitHubWorld {
 		gh.AddUser(login, 0)
 		gh.SetPermission(RepoName, login, people[login])
 		gh.AddSSHSigningKey(login, u.PublicKey)
-		signers = append(signers, fmt.Sprintf("    - %s %s", u.Email, u.PublicKey))
+		if people[login] != "none" {
+			signers = append(signers, fmt.Sprintf("    - %s %s", u.Email, u.PublicKey))
+		}
 	}
 	policy := wo.Policy
 	if policy == "" {

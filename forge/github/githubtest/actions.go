@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // User actions: what people do on GitHub, with the state change GitHub makes
@@ -171,6 +172,7 @@ func (a *Actor) Review(repoName string, number int, state, body string) int64 {
 	p := s.mustPull("Review", r, number)
 	rv := Review{ID: s.newID(), User: a.login, State: state, Body: body, CommitID: p.HeadSHA, SubmittedAt: s.now()}
 	p.reviews = append(p.reviews, rv)
+	p.UpdatedAt = rv.SubmittedAt
 	ev := event{name: "pull_request_review", action: "submitted", payload: s.envelope(r, a.login, "submitted", obj{
 		"review": s.reviewObj(r, p, rv), "pull_request": s.pullObj(r, p, false),
 	})}
@@ -216,6 +218,7 @@ func (a *Actor) Comment(repoName string, number int, body string) int64 {
 	now := s.now()
 	c := &comment{Comment: Comment{ID: s.newID(), User: a.login, Body: body, CreatedAt: now, UpdatedAt: now}, number: number}
 	r.comments = append(r.comments, c)
+	r.touch(number, now)
 	ev := s.commentEvent(r, a.login, "created", c, nil)
 	s.mu.Unlock()
 	s.deliver(ev)
@@ -235,6 +238,7 @@ func (a *Actor) EditComment(repoName string, id int64, body string) {
 	}
 	old := c.Body
 	c.Body, c.UpdatedAt = body, s.now()
+	r.touch(c.number, c.UpdatedAt)
 	ev := s.commentEvent(r, a.login, "edited", c, obj{"body": obj{"from": old}})
 	s.mu.Unlock()
 	s.deliver(ev)
@@ -249,6 +253,7 @@ func (a *Actor) DeleteComment(repoName string, id int64) {
 	for i, c := range r.comments {
 		if c.ID == id {
 			ev = s.commentEvent(r, a.login, "deleted", c, nil)
+			r.touch(c.number, s.now())
 			r.comments = append(r.comments[:i], r.comments[i+1:]...)
 			break
 		}
@@ -313,6 +318,16 @@ func (a *Actor) Merge(repoName string, number int) string {
 	s.mu.Unlock()
 	s.deliver(event{name: "pull_request", action: "closed", payload: closed}, event{name: "push", payload: push})
 	return sha
+}
+
+// touch moves an issue's or pull request's updated_at, as any activity on
+// its conversation does on GitHub.
+func (r *repo) touch(number int, at time.Time) {
+	if p := r.pulls[number]; p != nil {
+		p.UpdatedAt = at
+	} else if is := r.issues[number]; is != nil {
+		is.UpdatedAt = at
+	}
 }
 
 // writeCommit stores a new commit on parent and returns its SHA. It runs
