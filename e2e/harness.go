@@ -78,11 +78,13 @@ type Check struct {
 	Count                                          int // runs of this name on the head
 }
 
-// Clock is the double's clock. Time moves forward only when a person acts
-// (Tick), always to at least one second past the wall clock and the last
-// tick, so an action is strictly later, at GitHub's one-second resolution,
-// than anything gitward wrote before it: no test needs to sleep for a
-// timestamp to move.
+// Clock is the double's clock: the wall clock, except that a comment
+// (Tick) is always at least one second later, at GitHub's one-second
+// resolution, than anything written before it. gitward binds a bare
+// /approve to the head by comparing the comment's time with its own check
+// runs' start, so no test needs to sleep for a timestamp to move. Only
+// comments tick: the clock must stay close to the wall clock, which the
+// app's JWTs are stamped with.
 type Clock struct {
 	mu  sync.Mutex
 	now time.Time
