@@ -21,7 +21,7 @@ func soakSize() (prs, events int) {
 	if os.Getenv("GITWARD_SOAK") == "full" {
 		return 50, 1000
 	}
-	return 6, 60
+	return 4, 40
 }
 
 // soakPR is what the soak believes about one pull request: the model its
