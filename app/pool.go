@@ -44,6 +44,7 @@ type Pool struct {
 	mu      sync.Mutex
 	closed  bool
 	pending map[string]bool
+	active  int            // jobs queued or running
 	wg      sync.WaitGroup // workers
 	onFull  func()
 }
@@ -117,6 +118,7 @@ func (p *Pool) Submit(ctx context.Context, job Job) error {
 		if job.Key != "" {
 			p.pending[job.Key] = true
 		}
+		p.active++
 		p.metrics.QueueDepth.Set(float64(len(p.queue)))
 		return nil
 	default:
@@ -141,11 +143,12 @@ func (p *Pool) work() {
 		p.metrics.QueueDepth.Set(float64(len(p.queue)))
 		p.metrics.QueueWait.Observe(time.Since(q.at).Seconds())
 		p.run(q)
+		p.mu.Lock()
 		if q.job.Key != "" {
-			p.mu.Lock()
 			delete(p.pending, q.job.Key)
-			p.mu.Unlock()
 		}
+		p.active--
+		p.mu.Unlock()
 	}
 }
 
@@ -195,6 +198,14 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 		<-done
 		return fmt.Errorf("drain work queue: %w", ctx.Err())
 	}
+}
+
+// Idle reports whether no job is queued or running, so a caller that has
+// had every delivery answered knows the work they caused is done.
+func (p *Pool) Idle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.active == 0
 }
 
 // Accepting reports whether the pool still takes work.

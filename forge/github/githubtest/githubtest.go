@@ -114,6 +114,8 @@ type Server struct {
 	codeloadToken string
 	emails        map[string]string // verified e-mail → login (graphql.go)
 	graphQLSpent  int
+	sshKeys       map[string][]string // login → SSH signing keys (see AddSSHSigningKey)
+	hooks         webhooks
 }
 
 // Option configures a Server.
