@@ -6,7 +6,7 @@ PKGS     := ./...
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/gitward/gitward/app.Version=$(VERSION)
 
-.PHONY: all build test test-short bench lint fmt vet demo clean
+.PHONY: all build test test-short soak bench lint fmt vet demo clean
 
 all: build
 
@@ -19,6 +19,11 @@ test: lint
 
 test-short:
 	$(GO) test -count=1 $(PKGS)
+
+## soak: the full soak through the end-to-end harness (50 pull requests,
+## 1,000 events, injected faults); make test runs a short one.
+soak:
+	GITWARD_SOAK=full $(GO) test -race -count=1 -timeout 60m -run TestSoak -v ./e2e/
 
 ## bench: Go benchmarks, side by side with their reference tools.
 bench:

@@ -154,7 +154,6 @@ func (w *GitHubWorld) identity(login string) githubtest.Identity {
 // Push implements World.
 func (w *GitHubWorld) Push(user, branch string, c Change) string {
 	w.T.Helper()
-	w.Clock.Tick()
 	nc := githubtest.NewCommit{Author: w.identity(user), Message: c.Message, Files: c.Files, Delete: c.Delete}
 	if nc.Message == "" {
 		nc.Message = "Change " + strings.Join(sortedKeys(c.Files), ", ")
@@ -182,7 +181,6 @@ func (w *GitHubWorld) Push(user, branch string, c Change) string {
 
 // Open implements World.
 func (w *GitHubWorld) Open(user, branch, title string) int {
-	w.Clock.Tick()
 	return w.GH.As(user).OpenPullRequest(RepoName, githubtest.NewPull{Title: title, Head: branch})
 }
 
@@ -197,13 +195,11 @@ func (w *GitHubWorld) Approve(user string, pr int) { w.Review(user, pr, githubte
 
 // Review submits a review and returns its ID.
 func (w *GitHubWorld) Review(user string, pr int, state string) int64 {
-	w.Clock.Tick()
 	return w.GH.As(user).Review(RepoName, pr, state, "")
 }
 
 // Dismiss dismisses a review as user.
 func (w *GitHubWorld) Dismiss(user string, pr int, review int64) {
-	w.Clock.Tick()
 	w.GH.As(user).Dismiss(RepoName, pr, review, "stale")
 }
 
@@ -227,7 +223,6 @@ func (w *GitHubWorld) DeleteComment(user string, id int64) {
 
 // Merge implements World.
 func (w *GitHubWorld) Merge(user string, pr int) string {
-	w.Clock.Tick()
 	return w.GH.As(user).Merge(RepoName, pr)
 }
 

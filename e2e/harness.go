@@ -78,11 +78,13 @@ type Check struct {
 	Count                                          int // runs of this name on the head
 }
 
-// Clock is the double's clock. Time moves forward only when a person acts
-// (Tick), always to at least one second past the wall clock and the last
-// tick, so an action is strictly later, at GitHub's one-second resolution,
-// than anything gitward wrote before it: no test needs to sleep for a
-// timestamp to move.
+// Clock is the double's clock: the wall clock, except that a comment
+// (Tick) is always at least one second later, at GitHub's one-second
+// resolution, than anything written before it. gitward binds a bare
+// /approve to the head by comparing the comment's time with its own check
+// runs' start, so no test needs to sleep for a timestamp to move. Only
+// comments tick: the clock must stay close to the wall clock, which the
+// app's JWTs are stamped with.
 type Clock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -151,10 +153,17 @@ type Gitward struct {
 	URL    string
 	Logs   *SyncBuffer
 	stop   func() error
+	// stopped is set when the test stopped the server itself.
+	stopped bool
 }
 
-// Stop shuts the server down gracefully and returns Serve's result.
-func (g *Gitward) Stop() error { return g.stop() }
+// Stop shuts the server down gracefully and returns Serve's result. Work
+// not finished within the shutdown grace period is cut short, as when a
+// pod is replaced; the test that stops a server judges that error.
+func (g *Gitward) Stop() error {
+	g.stopped = true
+	return g.stop()
+}
 
 // SyncBuffer is a log sink safe for concurrent writers.
 type SyncBuffer struct {
@@ -180,7 +189,7 @@ func (b *SyncBuffer) String() string {
 // the drift scan are off (the scenarios run resync passes themselves).
 const serverConfig = `server:
   address: 127.0.0.1:0
-  shutdown_grace_period: 20s
+  shutdown_grace_period: 5s
 github:
   app_id: %d
   web_url: https://github.com/
@@ -279,7 +288,7 @@ func serveConfig(t testing.TB, dir, cfgText string) *Gitward {
 		return result
 	}
 	t.Cleanup(func() {
-		if err := g.stop(); err != nil {
+		if err := g.stop(); err != nil && !g.stopped {
 			t.Errorf("stop gitward: %v", err)
 		}
 		if t.Failed() {
