@@ -484,3 +484,22 @@ func TestGitLabAPlanTheClusterRefusesIsNeverGreen(t *testing.T) {
 	}
 	wantStatus(t, w, pr, driftCheck, "failed")
 }
+
+func TestGitLabAPipelineCIStartsLaterGetsGitwardsStatuses(t *testing.T) {
+	w := newGitLabWorld(t)
+	pr := w.Propose("alice", "scale", scale(3))
+	w.Approve("bob", pr)
+	w.Idle()
+	head := w.Head(pr)
+	for _, mrPipeline := range []bool{false, true} {
+		id := w.GL.As("alice").StartPipeline(RepoName, int64(pr), mrPipeline)
+		w.Idle()
+		got := map[string]string{}
+		for _, st := range w.GL.PipelineStatuses(RepoName, head, id) {
+			got[st.Name] = st.Status
+		}
+		if got[changeControl] != "success" || got[diffCheck] != "success" {
+			t.Errorf("statuses in the pipeline CI started (merge request pipeline: %v) = %v, want gitward's, green", mrPipeline, got)
+		}
+	}
+}

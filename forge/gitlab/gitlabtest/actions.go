@@ -375,3 +375,50 @@ func (s *Server) Issues(full string) []gl.Issue {
 	}
 	return out
 }
+
+// StartPipeline starts a pending pipeline of CI for the head of an open
+// merge request and returns its ID; GitLab sends a Pipeline Hook. A
+// merge request pipeline (mrPipeline) runs on refs/merge-requests/IID/head
+// with source "merge_request_event" and names the merge request in the
+// hook; a branch pipeline runs on the source branch with source "push".
+func (a Actor) StartPipeline(full string, iid int64, mrPipeline bool) int64 {
+	s := a.s
+	s.mu.Lock()
+	p := s.project(full)
+	m := a.mrLocked(p, full, iid)
+	sha, ref, source := m.mr.SHA, m.mr.SourceBranch, "push"
+	if mrPipeline {
+		ref, source = fmt.Sprintf("refs/merge-requests/%d/head", iid), "merge_request_event"
+	}
+	s.mu.Unlock()
+	id := s.AddPipeline(full, sha, ref, source)
+	s.mu.Lock()
+	var pl *gl.Pipeline
+	for _, x := range p.pipelines {
+		if x.ID == id {
+			pl = x
+		}
+	}
+	oa := map[string]any{
+		"id": id, "iid": len(p.pipelines), "ref": ref, "tag": false, "sha": sha, "before_sha": zeroSHA,
+		"source": source, "status": "pending", "detailed_status": "pending", "stages": []string{"test"},
+		"created_at": hookTime(pl.CreatedAt), "finished_at": nil, "duration": nil, "queued_duration": nil, "variables": []any{},
+	}
+	var mrHook any
+	if mrPipeline {
+		mr := m.mr
+		mrHook = map[string]any{
+			"id": mr.ID, "iid": mr.IID, "title": mr.Title, "source_branch": mr.SourceBranch, "source_project_id": mr.SourceProjectID,
+			"target_branch": mr.TargetBranch, "target_project_id": mr.TargetProjectID, "state": mr.State,
+			"merge_status": "can_be_merged", "detailed_merge_status": "mergeable", "url": mr.WebURL,
+		}
+	}
+	ev := map[string]any{
+		"object_kind": "pipeline", "object_attributes": oa, "merge_request": mrHook,
+		"user": s.userHookLocked(a.user), "project": s.projectHookLocked(p),
+		"commit": s.lastCommitHookLocked(p, sha), "source_pipeline": nil, "builds": []any{},
+	}
+	s.mu.Unlock()
+	s.deliver("Pipeline Hook", "pending", ev)
+	return id
+}
