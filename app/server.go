@@ -273,6 +273,10 @@ func (s *Server) Forge() *ghforge.Forge { return s.forge }
 // project's web URL), or nil.
 func (s *Server) GitLab(host string) *glforge.Forge { return s.gitlabs[host] }
 
+// Scanners returns the drift scans of the forges served, none when the
+// scan is off.
+func (s *Server) Scanners() []*scan.Scanner { return s.scanners }
+
 // Pool returns the server's worker pool.
 func (s *Server) Pool() *Pool { return s.pool }
 

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/gitward/gitward/forge/github/githubtest"
 	"github.com/gitward/gitward/internal/livetest"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -28,7 +29,7 @@ var nsSeq atomic.Int64
 // driftWorld is the GitHub world with the test cluster configured on the
 // server and apps/** mapped to it in enforce mode; podinfo runs in the
 // cluster as main describes it, applied by a person with kubectl.
-func driftWorld(t *testing.T) (*GitHubWorld, dynamic.Interface) {
+func driftWorld(t *testing.T, scan ...string) (*GitHubWorld, dynamic.Interface) {
 	t.Helper()
 	kubeconfig := livetest.Kubeconfig(t)
 	dyn, err := dynamic.NewForConfig(livetest.Config(t))
@@ -42,7 +43,8 @@ func driftWorld(t *testing.T) (*GitHubWorld, dynamic.Interface) {
 	app := PodinfoApp(2)
 	app["apps/podinfo/kustomization.yaml"] = strings.Replace(app["apps/podinfo/kustomization.yaml"], "namespace: podinfo", "namespace: "+ns, 1)
 	w := NewGitHubWorld(t, WorldOptions{Policy: policy, Files: app, Start: StartOptions{
-		Clusters: fmt.Sprintf("clusters:\n  - name: test\n    kubeconfig: %s\n", kubeconfig),
+		Clusters:  fmt.Sprintf("clusters:\n  - name: test\n    kubeconfig: %s\n", kubeconfig),
+		DriftScan: strings.Join(scan, ""),
 	}})
 	return w, dyn
 }
@@ -123,4 +125,31 @@ func TestAPlanTheClusterRefusesIsNeverGreen(t *testing.T) {
 		t.Skip("needs: a refused plan turns gitward/drift failure in enforce mode (is success: " + c.Title + ")")
 	}
 	wantCheck(t, w, pr, driftCheck, "failure")
+}
+
+func TestAManualScaleIsCapturedIntoAPullRequestByTheDriftScan(t *testing.T) {
+	w, dyn := driftWorld(t, "24h")
+	g := w.Gitward[0]
+	waitFor(t, "the drift scan at start", func() bool { return strings.Contains(g.Logs.String(), "Drift scan complete") })
+	scaleLive(t, dyn, podinfoNamespace(w), 5)
+	for _, sc := range g.Server.Scanners() {
+		if _, err := sc.RunOnce(t.Context()); err != nil {
+			t.Fatalf("drift scan: %v", err)
+		}
+	}
+	var capture *githubtest.PullRequest
+	for _, p := range w.GH.PullRequests(RepoName) {
+		if strings.HasPrefix(p.HeadRef, "gitward/drift-capture/") {
+			capture = &p
+		}
+	}
+	if capture == nil {
+		t.Fatalf("no drift-capture pull request; pull requests: %+v", w.GH.PullRequests(RepoName))
+	}
+	if got := w.GH.Labels(RepoName, capture.Number); !contains(got, "drift-capture") {
+		t.Errorf("capture pull request labels %v, want drift-capture", got)
+	}
+	if got := w.GH.Files(RepoName, capture.HeadSHA)["apps/podinfo/deployment.yaml"]; !strings.Contains(got, "replicas: 5") {
+		t.Errorf("the capture does not bring replicas: 5 back into git:\n%s", got)
+	}
 }

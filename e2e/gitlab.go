@@ -48,8 +48,8 @@ type GitLabWorld struct {
 var _ World = (*GitLabWorld)(nil)
 
 // glServerConfig is the server config an operator writes for one GitLab
-// instance, with the double's address; resync and the drift scan are off
-// (the scenarios run resync passes themselves).
+// instance, with the double's address; resync is off (the scenarios run
+// resync passes themselves), and so is the drift scan unless asked for.
 const glServerConfig = `server:
   address: 127.0.0.1:0
   shutdown_grace_period: 20s
@@ -66,7 +66,7 @@ resync:
 snapshots:
   dir: %s
 drift:
-  scan_interval: "0"
+  scan_interval: "%s"
 logging:
   level: debug
 `
@@ -121,6 +121,9 @@ func (w *GitLabWorld) Start() *Gitward {
 	if so.QueueSize == 0 {
 		so.QueueSize = 100
 	}
+	if so.DriftScan == "" {
+		so.DriftScan = "0"
+	}
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "gitlab-token")
 	secretFile := filepath.Join(dir, "webhook-secret")
@@ -129,7 +132,7 @@ func (w *GitLabWorld) Start() *Gitward {
 			t.Fatal(err)
 		}
 	}
-	cfg := fmt.Sprintf(glServerConfig, w.GL.URL(), tokenFile, secretFile, so.Workers, so.QueueSize, filepath.Join(dir, "snapshots"))
+	cfg := fmt.Sprintf(glServerConfig, w.GL.URL(), tokenFile, secretFile, so.Workers, so.QueueSize, filepath.Join(dir, "snapshots"), so.DriftScan)
 	g := serveConfig(t, dir, cfg+so.Clusters)
 	w.Gitward = append(w.Gitward, g)
 	w.Deliver(g)

@@ -205,7 +205,7 @@ resync:
 snapshots:
   dir: %s
 drift:
-  scan_interval: "0"
+  scan_interval: "%s"
 logging:
   level: debug
 `
@@ -216,6 +216,9 @@ type StartOptions struct {
 	// Clusters is the clusters section of the server config (YAML), for
 	// drift against a real API server.
 	Clusters string
+	// DriftScan is the drift scan's interval; "" turns the scan off. A
+	// server scans once at start, then on the interval.
+	DriftScan string
 }
 
 // startGitward starts gitward on a loopback port from a server config file
@@ -237,7 +240,10 @@ func startGitward(t testing.TB, gh *githubtest.Server, secret string, so StartOp
 	if err := os.WriteFile(secretFile, []byte(secret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfgText := fmt.Sprintf(serverConfig, githubtest.DefaultAppID, gh.URL, gh.URL, keyFile, secretFile, so.Workers, so.QueueSize, filepath.Join(dir, "snapshots"))
+	if so.DriftScan == "" {
+		so.DriftScan = "0"
+	}
+	cfgText := fmt.Sprintf(serverConfig, githubtest.DefaultAppID, gh.URL, gh.URL, keyFile, secretFile, so.Workers, so.QueueSize, filepath.Join(dir, "snapshots"), so.DriftScan)
 	return serveConfig(t, dir, cfgText+so.Clusters)
 }
 
