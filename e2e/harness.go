@@ -244,7 +244,14 @@ func startGitward(t testing.TB, gh *githubtest.Server, secret string, so StartOp
 		so.DriftScan = "0"
 	}
 	cfgText := fmt.Sprintf(serverConfig, githubtest.DefaultAppID, gh.URL, gh.URL, keyFile, secretFile, so.Workers, so.QueueSize, filepath.Join(dir, "snapshots"), so.DriftScan)
-	cfgText += so.Clusters
+	return serveConfig(t, dir, cfgText+so.Clusters)
+}
+
+// serveConfig starts gitward on a loopback port from the server config
+// cfgText, written in dir, as `gitward serve` does, and stops it when the
+// test ends.
+func serveConfig(t testing.TB, dir, cfgText string) *Gitward {
+	t.Helper()
 	cfgFile := filepath.Join(dir, "gitward.yaml")
 	if err := os.WriteFile(cfgFile, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)

@@ -193,6 +193,21 @@ func (g *gitCmd) rootCommit(ctx context.Context, host string, bc forge.BranchCom
 	return g.run(ctx, env, []byte(bc.Message), "commit-tree", tree, "-F", "-")
 }
 
+// createdMeanwhile reports whether a remote's refusal of a branch
+// creation says the ref was no longer absent when it came to write it:
+// another writer created the branch after the ref advertisement. git
+// receive-pack answers "(failed to update ref)" when its ref transaction
+// finds the ref present (the reason, "reference already exists", goes to
+// stderr only); some servers put the reason in the summary itself.
+func createdMeanwhile(summary string) bool {
+	for _, s := range []string{"already exists", "failed to update ref", "failed to lock", "cannot lock ref", "incorrect old value"} {
+		if strings.Contains(summary, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // pushResult reads git push --porcelain's verdict on ref.
 func pushResult(branch string, repo forge.Repo, sha, ref, out string, runErr error) (string, error) {
 	for line := range strings.SplitSeq(out, "\n") {
@@ -206,7 +221,7 @@ func pushResult(branch string, repo forge.Repo, sha, ref, out string, runErr err
 			return sha, nil
 		case flag == "=":
 			return "", fmt.Errorf("gitlab: start branch %s of %s: the branch exists already: %w", branch, repo.FullName(), forge.ErrConflict)
-		case flag == "!" && (strings.HasPrefix(summary, "[rejected]") || strings.Contains(summary, "already exists")):
+		case flag == "!" && (strings.HasPrefix(summary, "[rejected]") || createdMeanwhile(summary)):
 			// Rejected by git itself: the branch exists, and the root
 			// commit is no fast-forward from it; or it was created
 			// between the ref advertisement and the update.

@@ -95,6 +95,7 @@ type Server struct {
 	// clock is the last time stamp handed out for an approval or a merge
 	// request diff version; see stampLocked.
 	clock time.Time
+	hook  hook // where the actions of actions.go deliver their webhooks
 }
 
 type project struct {
