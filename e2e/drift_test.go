@@ -121,8 +121,8 @@ func TestAPlanTheClusterRefusesIsNeverGreen(t *testing.T) {
 	if c.Status != "completed" {
 		t.Fatalf("%s: %s", driftCheck, c.Status)
 	}
-	if c.Conclusion == "success" {
-		t.Skip("needs: a refused plan turns gitward/drift failure in enforce mode (is success: " + c.Title + ")")
+	if !strings.Contains(c.Title, "fail to apply") {
+		t.Errorf("%s title %q does not say what would fail to apply", driftCheck, c.Title)
 	}
 	wantCheck(t, w, pr, driftCheck, "failure")
 }

@@ -101,8 +101,11 @@ func TestACoAuthorsSlashApproveDoesNotCount(t *testing.T) {
 	wantCheck(t, w, pr, changeControl, "failure")
 	for _, r := range w.GH.Reactions(RepoName, id) {
 		if r == "+1" {
-			t.Skip("needs: one answer to \"may this person approve\" (co-author /approve gets 👍)")
+			t.Errorf("a co-author's /approve got 👍, which says it was accepted")
 		}
+	}
+	if !strings.Contains(strings.Join(w.BotComments(pr), "\n"), "co-author") {
+		t.Errorf("no reply tells bob why his /approve does not count; gitward wrote: %q", w.BotComments(pr))
 	}
 }
 
