@@ -149,4 +149,3 @@ func TestAPullRequestsFilesComeFromItsTrees(t *testing.T) {
 		}
 	}
 }
-
