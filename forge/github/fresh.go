@@ -12,12 +12,20 @@ import (
 // go-githubapp's clients honours that: without care, a read of a pull
 // request, its reviews, comments or check runs can be answered from the
 // cache with what GitHub said up to a minute ago, and a verdict built on it
-// is stale. So every read goes through a client whose GET requests carry
-// "Cache-Control: max-age=0": a cache revalidates its stored answer with
+// is stale. So every read goes through a client whose GET requests ask
+// for revalidation (revalidateAll): a cache revalidates its stored answer with
 // If-None-Match, GitHub answers 304 when nothing changed (which does not
 // count against the rate limit) and the full, current answer otherwise.
 // Only reads addressed by commit SHA, whose answer cannot change, may be
 // served from the cache unasked (see immutableClient).
+
+// revalidateAll is the Cache-Control of every read. A cache reckons a
+// stored answer's age from its Date header, which GitHub's clock writes:
+// when that clock is ahead of ours the age comes out negative, and
+// "max-age=0" alone would still take the answer as fresh. Asking that it
+// stay fresh for a year more (min-fresh) makes every stored answer too old
+// for any skew, so the cache always revalidates.
+const revalidateAll = "max-age=0, min-fresh=31536000"
 
 // revalidating asks every cache on the way to revalidate GET requests.
 type revalidating struct{ next http.RoundTripper }
@@ -25,7 +33,7 @@ type revalidating struct{ next http.RoundTripper }
 func (t revalidating) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		r = r.Clone(r.Context())
-		r.Header.Set("Cache-Control", "max-age=0")
+		r.Header.Set("Cache-Control", revalidateAll)
 	}
 	return t.next.RoundTrip(r)
 }

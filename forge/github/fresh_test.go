@@ -40,9 +40,9 @@ type freshFixture struct {
 	heads int
 }
 
-func newFreshFixture(t *testing.T) *freshFixture {
+func newFreshFixture(t *testing.T, opts ...githubtest.Option) *freshFixture {
 	t.Helper()
-	gh := githubtest.New(t)
+	gh := githubtest.New(t, opts...)
 	gh.AddInstallation(7, "octo-org")
 	gh.AddRepo(7, "octo-org", "clusters", "main")
 	gh.SetPermission(freshRepo, "bob", "write")
@@ -118,6 +118,21 @@ func TestAnApprovalJustAfterOpeningIsSeen(t *testing.T) {
 	fx.evaluate()
 	if c := fx.check(head); c.Conclusion != "success" {
 		t.Errorf("bob's approval, given seconds after the pull request opened, was not seen: %s %q", c.Conclusion, c.Title)
+	}
+}
+
+// TestAnApprovalIsSeenWhenGitHubsClockIsAhead: a cache reckons an answer's
+// age from its Date header, so with GitHub's clock a little ahead of
+// gitward's the age comes out negative; asking for answers no older than
+// zero seconds would still take the cached one as fresh.
+func TestAnApprovalIsSeenWhenGitHubsClockIsAhead(t *testing.T) {
+	fx := newFreshFixture(t, githubtest.WithClock(func() time.Time { return time.Now().Add(30 * time.Second) }))
+	head := strings.Repeat("1", 40)
+	fx.evaluate()
+	fx.review("APPROVED", head)
+	fx.evaluate()
+	if c := fx.check(head); c.Conclusion != "success" {
+		t.Errorf("bob's approval was not seen with GitHub's clock 30 s ahead: %s %q", c.Conclusion, c.Title)
 	}
 }
 
