@@ -291,46 +291,10 @@ func (w *GitHubWorld) Ledger() []audit.Stored {
 
 // VerifyLedger verifies the ledger branch as `gitward audit verify` does.
 func (w *GitHubWorld) VerifyLedger() audit.Verification {
-	tip := w.GH.Ref(RepoName, "heads/"+ledgerBranch)
-	if tip == "" {
-		return audit.Verification{}
-	}
-	var shas []string
-	for sha := tip; sha != ""; {
-		shas = append(shas, sha)
+	return verifyLedger(w.GH.Ref(RepoName, "heads/"+ledgerBranch), func(sha string) ([]string, string, bool) {
 		c, ok := w.GH.GitCommit(RepoName, sha)
-		if !ok || len(c.Parents) == 0 {
-			break
-		}
-		sha = c.Parents[0]
-	}
-	var commits []audit.LedgerCommit
-	prev := map[string]string{}
-	for i := len(shas) - 1; i >= 0; i-- {
-		c, _ := w.GH.GitCommit(RepoName, shas[i])
-		files := w.GH.Files(RepoName, shas[i])
-		lc := audit.LedgerCommit{SHA: c.SHA, Parents: c.Parents, Message: c.Message, Files: map[string][]byte{}}
-		for _, p := range sortedKeys(files) {
-			old, had := prev[p]
-			switch {
-			case !had:
-				lc.Changes = append(lc.Changes, audit.PathChange{Status: "A", Path: p})
-			case old != files[p]:
-				lc.Changes = append(lc.Changes, audit.PathChange{Status: "M", Path: p})
-			default:
-				continue
-			}
-			lc.Files[p] = []byte(files[p])
-		}
-		for _, p := range sortedKeys(prev) {
-			if _, ok := files[p]; !ok {
-				lc.Changes = append(lc.Changes, audit.PathChange{Status: "D", Path: p})
-			}
-		}
-		commits = append(commits, lc)
-		prev = files
-	}
-	return audit.VerifyLedger(commits)
+		return c.Parents, c.Message, ok
+	}, func(sha string) map[string]string { return w.GH.Files(RepoName, sha) })
 }
 
 // Idle implements World: deliveries are answered when the double's action

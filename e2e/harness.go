@@ -345,3 +345,48 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// verifyLedger verifies a ledger branch whose tip is tip as `gitward
+// audit verify` does, reading each commit (parents, message) and its files
+// through the double.
+func verifyLedger(tip string, commit func(sha string) (parents []string, message string, ok bool), files func(sha string) map[string]string) audit.Verification {
+	if tip == "" {
+		return audit.Verification{}
+	}
+	var shas []string
+	for sha := tip; sha != ""; {
+		shas = append(shas, sha)
+		parents, _, ok := commit(sha)
+		if !ok || len(parents) == 0 {
+			break
+		}
+		sha = parents[0]
+	}
+	var commits []audit.LedgerCommit
+	prev := map[string]string{}
+	for i := len(shas) - 1; i >= 0; i-- {
+		parents, message, _ := commit(shas[i])
+		now := files(shas[i])
+		lc := audit.LedgerCommit{SHA: shas[i], Parents: parents, Message: message, Files: map[string][]byte{}}
+		for _, p := range sortedKeys(now) {
+			old, had := prev[p]
+			switch {
+			case !had:
+				lc.Changes = append(lc.Changes, audit.PathChange{Status: "A", Path: p})
+			case old != now[p]:
+				lc.Changes = append(lc.Changes, audit.PathChange{Status: "M", Path: p})
+			default:
+				continue
+			}
+			lc.Files[p] = []byte(now[p])
+		}
+		for _, p := range sortedKeys(prev) {
+			if _, ok := now[p]; !ok {
+				lc.Changes = append(lc.Changes, audit.PathChange{Status: "D", Path: p})
+			}
+		}
+		commits = append(commits, lc)
+		prev = now
+	}
+	return audit.VerifyLedger(commits)
+}
