@@ -69,8 +69,14 @@ func convertBasic(repo forge.Repo, mr *gl.BasicMergeRequest) forge.PullRequest {
 		if pr.MergeSHA == "" {
 			pr.MergeSHA = mr.SquashCommitSHA
 		}
-		if mr.MergedBy != nil {
-			pr.MergedBy = forge.User{Login: mr.MergedBy.Username, ID: mr.MergedBy.ID}
+		// merge_user replaces merged_by, which older GitLab sends alone.
+		merger := mr.MergeUser
+		if merger == nil {
+			//lint:ignore SA1019 older GitLab sends only merged_by
+			merger = mr.MergedBy
+		}
+		if merger != nil {
+			pr.MergedBy = forge.User{Login: merger.Username, ID: merger.ID}
 		}
 		if mr.MergedAt != nil {
 			pr.MergedAt = *mr.MergedAt

@@ -262,7 +262,9 @@ func (a Actor) Merge(full string, iid int64) string {
 	c.Message = fmt.Sprintf("Merge branch '%s' into '%s'\n\n%s\n\nSee merge request %s!%d", m.mr.SourceBranch, m.mr.TargetBranch, m.mr.Title, full, iid)
 	c.Title = strings.SplitN(c.Message, "\n", 2)[0]
 	m.mr.UpdatedAt, m.mr.MergedAt = &at, &at
-	m.mr.MergedBy = &gl.BasicUser{ID: u.ID, Username: u.Username, Name: u.Name, State: "active"}
+	merger := &gl.BasicUser{ID: u.ID, Username: u.Username, Name: u.Name, State: "active"}
+	//lint:ignore SA1019 GitLab still sends merged_by beside merge_user, and gitward reads it
+	m.mr.MergedBy, m.mr.MergeUser = merger, merger
 	mergeEv := s.mergeRequestEventLocked(p, m, a.user, "merge", "")
 	pushEv := s.pushEventLocked(p, a.user, "refs/heads/"+m.mr.TargetBranch, before, sha, append(slices.Clone(m.commits), sha))
 	s.mu.Unlock()

@@ -570,6 +570,7 @@ func transition(st *gl.CommitStatus, state gl.BuildStateValue) error {
 		event, ok = "skip", from == "created" || from == gl.Pending
 	}
 	if !ok {
+		//lint:ignore ST1005 GitLab's own message, word for word
 		return fmt.Errorf("Cannot transition status via :%s from :%s", event, from)
 	}
 	st.Status = string(state)
