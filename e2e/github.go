@@ -297,30 +297,11 @@ func (w *GitHubWorld) VerifyLedger() audit.Verification {
 	}, func(sha string) map[string]string { return w.GH.Files(RepoName, sha) })
 }
 
-// Idle implements World: deliveries are answered when the double's action
-// returns, so Idle waits until no gitward server has work queued or
-// running.
-func (w *GitHubWorld) Idle() {
-	w.T.Helper()
-	waitFor(w.T, "gitward to be idle", func() bool {
-		for _, g := range w.Gitward {
-			if !g.Server.Pool().Idle() {
-				return false
-			}
-		}
-		return true
-	})
-}
+// Idle implements World: it waits until no gitward server has work.
+func (w *GitHubWorld) Idle() { w.T.Helper(); idle(w.T, w.Gitward) }
 
-// Resync runs one resync pass on the first server and waits until idle.
-func (w *GitHubWorld) Resync() {
-	w.T.Helper()
-	g := w.Gitward[len(w.Gitward)-1]
-	if _, err := g.Server.Resync().RunOnce(w.T.Context()); err != nil {
-		w.T.Fatalf("resync: %v", err)
-	}
-	w.Idle()
-}
+// Resync runs one resync pass on the newest server and waits until idle.
+func (w *GitHubWorld) Resync() { w.T.Helper(); resync(w.T, w.Gitward) }
 
 // Issues returns the titles of the repository's issues.
 func (w *GitHubWorld) Issues() []githubtest.Issue { return w.GH.Issues(RepoName) }

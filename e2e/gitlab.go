@@ -277,30 +277,11 @@ func (w *GitLabWorld) Ledger() []audit.Stored {
 	return v.Records
 }
 
-// Idle implements World: a delivery is queued when the double's action
-// returns, so Idle waits until no gitward server has work queued or
-// running.
-func (w *GitLabWorld) Idle() {
-	w.T.Helper()
-	waitFor(w.T, "gitward to be idle", func() bool {
-		for _, g := range w.Gitward {
-			if !g.Server.Pool().Idle() {
-				return false
-			}
-		}
-		return true
-	})
-}
+// Idle implements World: it waits until no gitward server has work.
+func (w *GitLabWorld) Idle() { w.T.Helper(); idle(w.T, w.Gitward) }
 
 // Resync runs one resync pass on the newest server and waits until idle.
-func (w *GitLabWorld) Resync() {
-	w.T.Helper()
-	g := w.Gitward[len(w.Gitward)-1]
-	if _, err := g.Server.Resync().RunOnce(w.T.Context()); err != nil {
-		w.T.Fatalf("resync: %v", err)
-	}
-	w.Idle()
-}
+func (w *GitLabWorld) Resync() { w.T.Helper(); resync(w.T, w.Gitward) }
 
 // Issues returns the project's issues with a label, by IID.
 func (w *GitLabWorld) Issues(label string) []gl.Issue {

@@ -390,3 +390,29 @@ func verifyLedger(tip string, commit func(sha string) (parents []string, message
 	}
 	return audit.VerifyLedger(commits)
 }
+
+// idle waits until none of the gitward servers has work queued or
+// running. A forge double's action returns once its deliveries are
+// answered, and an answered delivery is queued, so idle after an action
+// means gitward has finished with it.
+func idle(t testing.TB, servers []*Gitward) {
+	t.Helper()
+	waitFor(t, "gitward to be idle", func() bool {
+		for _, g := range servers {
+			if !g.Server.Pool().Idle() {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// resync runs one resync pass on the newest server and waits until idle.
+func resync(t testing.TB, servers []*Gitward) {
+	t.Helper()
+	g := servers[len(servers)-1]
+	if _, err := g.Server.Resync().RunOnce(t.Context()); err != nil {
+		t.Fatalf("resync: %v", err)
+	}
+	idle(t, servers)
+}
