@@ -279,14 +279,19 @@ func mayApprove(ctx context.Context, f forge.Forge, ref forge.PRRef, pr *forge.P
 	if err != nil {
 		return "", err
 	}
-	commits, err := f.Commits(ctx, ref)
-	if err != nil {
-		return "", err
-	}
 	facts := policy.Facts{
 		Config:      cfg,
 		PR:          policy.PullRequest{Author: pr.Author.Login, BaseRef: pr.BaseRef, BaseSHA: pr.BaseSHA, HeadSHA: pr.HeadSHA},
 		Permissions: map[string]forge.Permission{user.Login: perm},
+	}
+	// What the pull request alone shows answers at once, before its
+	// commits (and their co-authors) are read.
+	if why := policy.MayApprove(facts, user); why != "" {
+		return why, nil
+	}
+	commits, err := f.Commits(ctx, ref)
+	if err != nil {
+		return "", err
 	}
 	for _, c := range commits {
 		facts.Commits = append(facts.Commits, policy.NewCommit(c, policy.SignatureVerdict{}))
