@@ -32,6 +32,7 @@ func OptionsFromConfig(cfg *config.Server, log zerolog.Logger) (Options, error) 
 	for _, h := range cfg.GitLab.Hosts {
 		gitlabs = append(gitlabs, GitLabHost{BaseURL: h.BaseURL, Token: []byte(h.Token.Reveal())})
 	}
+	renderer := render.NewRenderer(render.OptionsFrom(cfg.Render))
 	opts := Options{
 		Address:           cfg.HTTP.Address,
 		ReadHeaderTimeout: time.Duration(cfg.HTTP.ReadHeaderTimeout),
@@ -55,11 +56,11 @@ func OptionsFromConfig(cfg *config.Server, log zerolog.Logger) (Options, error) 
 			MaxFiles:     cfg.Snapshots.MaxFiles,
 			MaxFileBytes: int64(cfg.Snapshots.MaxFileSize),
 		},
-		Capabilities:         capabilities(cfg),
+		Capabilities:         capabilities(cfg, renderer),
 		DriftScanInterval:    time.Duration(cfg.Drift.ScanInterval),
 		DriftScanConcurrency: cfg.Drift.Concurrency,
 		Clusters:             cfg.Clusters,
-		Renderer:             render.NewRenderer(render.OptionsFrom(cfg.Render)),
+		Renderer:             renderer,
 		LeaderElection:       cfg.LeaderElection,
 		Logger:               log,
 	}
@@ -76,10 +77,11 @@ func OptionsFromConfig(cfg *config.Server, log zerolog.Logger) (Options, error) 
 }
 
 // capabilities are the evaluations gitward runs on each pull request. The
-// rendered diff and change control share one renderer, so each app is
-// rendered once per commit.
-func capabilities(cfg *config.Server) []handlers.Capability {
-	engine := &diff.Engine{Renderer: render.NewRenderer(render.OptionsFrom(cfg.Render))}
+// rendered diff, change control and drift share the server's one renderer
+// (its cache and its bound on concurrent renders), so each app is rendered
+// once per commit.
+func capabilities(cfg *config.Server, renderer *render.Renderer) []handlers.Capability {
+	engine := &diff.Engine{Renderer: renderer}
 	caps := []handlers.Capability{diff.New(engine), changecontrol.New(engine)}
 	if len(cfg.Clusters) > 0 {
 		// Live drift needs clusters; without any, gitward/drift is not
