@@ -60,11 +60,14 @@
 // The pull request's author, the author of every commit, the committer of
 // every commit (with committers_are_authors) and everyone named in a
 // Co-authored-by trailer (with co_authors_are_authors). A commit identity
-// carries the login the forge linked to it. A trailer, and a commit identity
-// the forge linked to no account, is matched to logins three ways: a
-// no-reply e-mail such as 123+alice@users.noreply.github.com names alice; an
-// e-mail equal to that of a commit identity linked to a login names that
-// login; and a name equal to the login of someone who approved names them.
+// carries the login the forge linked to it; reading a forge's private
+// addresses (123+alice@users.noreply.github.com, 1005-bob@users.noreply
+// on GitLab) as logins is the forge adapter's work. A commit identity the
+// forge linked to no account is matched to logins two ways: an e-mail equal
+// to that of a commit identity linked to a login names that login, and a
+// name equal to the login of someone who approved names them. A trailer is
+// matched all three ways: the login the forge linked, its e-mail and its
+// name.
 //
 // Trailers are text anyone can write, so a forged "Co-authored-by: bob"
 // excludes bob's approval. That is the safe direction: a forged trailer can

@@ -55,11 +55,17 @@ func findAuthors(f Facts, candidates map[string]bool) authorship {
 	// e-mail to the identities the forge linked, and by name to the
 	// approvers. Reading an address as a login is the forge adapter's
 	// work, as each forge writes its private addresses differently.
-	resolve := func(id forge.Identity) []string {
-		if id.Login != "" {
+	// A co-author trailer is text anyone can write, so it is matched every
+	// way (the forge's login, the e-mail, the name): reading more of it can
+	// only exclude more approvals.
+	resolve := func(id forge.Identity, trailer bool) []string {
+		if id.Login != "" && !trailer {
 			return []string{strings.ToLower(id.Login)}
 		}
 		set := map[string]bool{}
+		if id.Login != "" {
+			set[strings.ToLower(id.Login)] = true
+		}
 		email := strings.ToLower(strings.TrimSpace(id.Email))
 		for l := range known[email] {
 			set[l] = true
@@ -74,7 +80,7 @@ func findAuthors(f Facts, candidates map[string]bool) authorship {
 	sod := f.Config.SeparationOfDuties
 	for _, c := range f.Commits {
 		sha := short(c.SHA)
-		logins := resolve(c.Author)
+		logins := resolve(c.Author, false)
 		if len(logins) == 0 {
 			a.unlinked = append(a.unlinked, sha)
 		}
@@ -82,13 +88,13 @@ func findAuthors(f Facts, candidates map[string]bool) authorship {
 			add(l, "authored commit "+sha)
 		}
 		if sod.CommittersAreAuthors {
-			for _, l := range resolve(c.Committer) {
+			for _, l := range resolve(c.Committer, false) {
 				add(l, "committed "+sha)
 			}
 		}
 		if sod.CoAuthorsAreAuthors {
 			for _, co := range c.coAuthors() {
-				for _, l := range resolve(co) {
+				for _, l := range resolve(co, true) {
 					add(l, "is named as a co-author of commit "+sha)
 				}
 			}

@@ -42,9 +42,9 @@ func TestSeparationOfDuties(t *testing.T) {
 				coAuthor(f, 1, forge.Identity{Name: "Robert B.", Email: "rb@home.example", Login: "bob"})
 			},
 			"is named as a co-author of commit 9be01d2"},
-		{"a co-author the forge linked to another login does not exclude a namesake", "",
+		{"a co-author the forge linked to another login still excludes a namesake (a trailer can only withhold)", "",
 			func(f *Facts) { coAuthor(f, 1, forge.Identity{Name: "bob", Email: "bob@home.example", Login: "bobby"}) },
-			""},
+			"is named as a co-author of commit 9be01d2"},
 		{"a forge-private address is the adapter's to read, not the policy's", "",
 			func(f *Facts) {
 				coAuthor(f, 1, forge.Identity{Name: "Robert", Email: "1005-bob@users.noreply.gitlab.example", Login: "bob"})
@@ -151,6 +151,12 @@ func TestMayApprove(t *testing.T) {
 		{"a co-author matched by name may not", func(f *Facts) { f.Commits[1].Message += "\n\nCo-authored-by: carol <c@x.example>" },
 			forge.User{Login: "Carol"},
 			"@Carol is named as a co-author of commit 9be01d2; an author's approval does not count"},
+		{"a co-author named carol stays excluded when the forge links the trailer's address to another account",
+			func(f *Facts) {
+				coAuthor(f, 1, forge.Identity{Name: "carol", Email: "c@corp.example", Login: "carol-corp"})
+			},
+			forge.User{Login: "carol"},
+			"@carol is named as a co-author of commit 9be01d2; an author's approval does not count"},
 		{"someone without access may not, in words", func(*Facts) {}, forge.User{Login: "mallory"},
 			"@mallory has no access to this repository; approving needs write permission"},
 		{"a reader may not", func(*Facts) {}, forge.User{Login: "erin"},
