@@ -12,6 +12,8 @@ import (
 	"github.com/gitward/gitward/checks/signatures"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/forge/github"
+	"github.com/gitward/gitward/forge/gitlab"
 	"github.com/gitward/gitward/forge/localgit"
 )
 
@@ -113,6 +115,19 @@ func localChangeControl(ctx context.Context, git *localgit.Repo, engine *diff.En
 	return previewVerdict(facts), nil
 }
 
+// localLogin reads a forge's private commit address as its login, as the
+// forge adapters do. A local repository does not say which forge it is
+// for, so both forms are read: reading more can only exclude approvals.
+func localLogin(id forge.Identity) forge.Identity {
+	if id.Login == "" {
+		id.Login = gitlab.NoreplyLogin(id.Email)
+	}
+	if id.Login == "" {
+		id.Login = github.NoreplyLogin(id.Email)
+	}
+	return id
+}
+
 // localSignatures turns commits into the policy's form. With allowed
 // signers, each signature is verified against them exactly as the server
 // does, with OpenPGP keys from the user's gpg keyring; without, git
@@ -120,7 +135,12 @@ func localChangeControl(ctx context.Context, git *localgit.Repo, engine *diff.En
 func localSignatures(ctx context.Context, git *localgit.Repo, s config.Signatures, commits []forge.Commit) ([]policy.Commit, error) {
 	out := make([]policy.Commit, 0, len(commits))
 	for _, c := range commits {
-		pc := policy.Commit{SHA: c.SHA, Author: c.Author, Committer: c.Committer, Message: c.Message}
+		c.Author, c.Committer = localLogin(c.Author), localLogin(c.Committer)
+		c.CoAuthors = forge.CoAuthorTrailers(c.Message)
+		for i := range c.CoAuthors {
+			c.CoAuthors[i] = localLogin(c.CoAuthors[i])
+		}
+		pc := policy.NewCommit(c, policy.SignatureVerdict{})
 		if s.RequireSignedCommits {
 			v, err := localSignature(ctx, git, s.AllowedSigners, c)
 			if err != nil {

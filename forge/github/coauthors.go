@@ -15,10 +15,10 @@ import (
 // accounts older than July 2017.
 var noreplyRE = regexp.MustCompile(`(?i)^(?:[0-9]+\+)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)@users\.noreply\.[a-z0-9.-]+$`)
 
-// noreplyLogin is the login a GitHub private address names, or "".
+// NoreplyLogin is the login a GitHub private address names, or "".
 // Anyone can write any address into a commit, so this can only name more
 // authors, and more authors can only take approvals away.
-func noreplyLogin(email string) string {
+func NoreplyLogin(email string) string {
 	if m := noreplyRE.FindStringSubmatch(strings.TrimSpace(email)); m != nil {
 		return m[1]
 	}
@@ -92,7 +92,7 @@ func (f *Forge) resolveIdentities(ctx context.Context, ref forge.PRRef, commits 
 		c := &commits[i]
 		for _, id := range append([]*forge.Identity{&c.Author, &c.Committer}, pointers(c.CoAuthors)...) {
 			if id.Login == "" {
-				id.Login = noreplyLogin(id.Email)
+				id.Login = NoreplyLogin(id.Email)
 			}
 		}
 	}

@@ -3,9 +3,6 @@ package gitlab
 // CommitError exposes commitErr to tests.
 var CommitError = commitErr
 
-// NoreplyLogin exposes noreplyLogin to tests.
-var NoreplyLogin = noreplyLogin
-
 // Edited exposes edited to tests.
 var Edited = edited
 

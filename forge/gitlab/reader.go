@@ -144,12 +144,12 @@ func (f *Forge) signature(ctx context.Context, repo forge.Repo, sha string) (for
 // "ID-username@users.noreply.HOST".
 var noreplyRE = regexp.MustCompile(`(?i)^[0-9]+-([a-z0-9_.][a-z0-9_.-]*)@users\.noreply\.[a-z0-9.-]+$`)
 
-// noreplyLogin is the username in a GitLab no-reply address, or "". GitLab
+// NoreplyLogin is the username in a GitLab no-reply address, or "". GitLab
 // does not link commit identities to accounts in its API; a no-reply
 // address is the one link it writes into the commit itself. Anyone can
 // write any address into a commit, so this can only name more authors,
 // and more authors can only take approvals away.
-func noreplyLogin(email string) string {
+func NoreplyLogin(email string) string {
 	if m := noreplyRE.FindStringSubmatch(strings.TrimSpace(email)); m != nil {
 		return m[1]
 	}
@@ -162,7 +162,7 @@ func noreplyLogin(email string) string {
 func coAuthors(message string) []forge.Identity {
 	ids := forge.CoAuthorTrailers(message)
 	for i := range ids {
-		ids[i].Login = noreplyLogin(ids[i].Email)
+		ids[i].Login = NoreplyLogin(ids[i].Email)
 	}
 	return ids
 }
@@ -171,8 +171,8 @@ func convertCommit(c *gl.Commit) forge.Commit {
 	out := forge.Commit{
 		SHA:       c.ID,
 		Message:   c.Message,
-		Author:    forge.Identity{Name: c.AuthorName, Email: c.AuthorEmail, Login: noreplyLogin(c.AuthorEmail)},
-		Committer: forge.Identity{Name: c.CommitterName, Email: c.CommitterEmail, Login: noreplyLogin(c.CommitterEmail)},
+		Author:    forge.Identity{Name: c.AuthorName, Email: c.AuthorEmail, Login: NoreplyLogin(c.AuthorEmail)},
+		Committer: forge.Identity{Name: c.CommitterName, Email: c.CommitterEmail, Login: NoreplyLogin(c.CommitterEmail)},
 		CoAuthors: coAuthors(c.Message),
 		Parents:   append([]string(nil), c.ParentIDs...),
 	}
