@@ -118,6 +118,7 @@ func TestSoak(t *testing.T) {
 	start := time.Now()
 	restartAt, replicaAt := nEvents/3, nEvents/2
 	events := 0
+drive:
 	for events < nEvents {
 		switch {
 		case events == replicaAt:
@@ -161,7 +162,9 @@ func TestSoak(t *testing.T) {
 			prs = append(prs, p)
 			events += 2
 		case len(live) == 0:
-			continue
+			// Every pull request is opened and merged: nothing is left
+			// to act on.
+			break drive
 		case x < 35:
 			p := live[roll(len(live))]
 			p.n++
