@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/gitward/gitward/app"
-	"github.com/gitward/gitward/capability/diff"
+	"github.com/gitward/gitward/checks/diff"
 	"github.com/gitward/gitward/forge/github/githubtest"
 	"github.com/gitward/gitward/forge/gitlab/gitlabtest"
 	"github.com/gitward/gitward/handlers"

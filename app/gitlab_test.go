@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/app"
-	"github.com/gitward/gitward/capability/changecontrol"
-	"github.com/gitward/gitward/capability/diff"
-	"github.com/gitward/gitward/capability/drift"
+	"github.com/gitward/gitward/checks/changecontrol"
+	"github.com/gitward/gitward/checks/diff"
+	"github.com/gitward/gitward/checks/drift"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
 	glforge "github.com/gitward/gitward/forge/gitlab"

@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gitward/gitward/capability/changecontrol"
-	"github.com/gitward/gitward/capability/diff"
-	"github.com/gitward/gitward/capability/drift"
+	"github.com/gitward/gitward/checks/changecontrol"
+	"github.com/gitward/gitward/checks/diff"
+	"github.com/gitward/gitward/checks/drift"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge/snapshot"
 	"github.com/gitward/gitward/handlers"

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gitward/gitward/capability/drift"
+	"github.com/gitward/gitward/checks/drift"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/scan"
 	"github.com/rs/zerolog"

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	policy "github.com/gitward/gitward/checks/changecontrol"
+	"github.com/gitward/gitward/checks/changecontrol/policy"
 	"github.com/gitward/gitward/forge"
 )
 

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gitward/gitward/checks/commands"
+	"github.com/gitward/gitward/commands"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
 )

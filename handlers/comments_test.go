@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitward/gitward/capability/changecontrol"
-	"github.com/gitward/gitward/capability/diff"
-	"github.com/gitward/gitward/checks/commands"
+	"github.com/gitward/gitward/checks/changecontrol"
+	"github.com/gitward/gitward/checks/diff"
+	"github.com/gitward/gitward/commands"
 	"github.com/gitward/gitward/forge"
 	ghforge "github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/github/githubtest"

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/breakglass"
-	policy "github.com/gitward/gitward/checks/changecontrol"
-	"github.com/gitward/gitward/checks/commands"
+	"github.com/gitward/gitward/checks/changecontrol/policy"
+	"github.com/gitward/gitward/commands"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
 	"github.com/palantir/go-githubapp/githubapp"

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/audit"
-	policy "github.com/gitward/gitward/checks/changecontrol"
+	"github.com/gitward/gitward/checks/changecontrol/policy"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/render"

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/audit"
-	policy "github.com/gitward/gitward/checks/changecontrol"
-	"github.com/gitward/gitward/checks/commands"
+	"github.com/gitward/gitward/checks/changecontrol/policy"
+	"github.com/gitward/gitward/commands"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
 	"github.com/rs/zerolog"

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gitward/gitward/checks/drift"
+	"github.com/gitward/gitward/checks/drift/verdict"
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/live"
 )
@@ -15,7 +15,7 @@ const LiveChangesHeading = "## gitward · live changes\n\n"
 // LiveChanges lays out what the clusters said about the affected apps: a
 // table, then per app what merging will change and how the cluster already
 // differs from git, with who changed it.
-func LiveChanges(apps []drift.App, mode string) (header string, sections []Section) {
+func LiveChanges(apps []verdict.App, mode string) (header string, sections []Section) {
 	var h strings.Builder
 	h.WriteString(LiveChangesHeading)
 	fmt.Fprintf(&h, "Server-side dry-run of the base and head renders against the live clusters; drift mode `%s`.\n\n", mode)
@@ -91,8 +91,8 @@ func LiveChanges(apps []drift.App, mode string) (header string, sections []Secti
 }
 
 // DriftCheck fills the gitward/drift verdict and its text into run.
-func DriftCheck(run forge.CheckRun, apps []drift.App, mode string) forge.CheckRun {
-	v := drift.Decide(apps, mode)
+func DriftCheck(run forge.CheckRun, apps []verdict.App, mode string) forge.CheckRun {
+	v := verdict.Decide(apps, mode)
 	run.Status = forge.CheckCompleted
 	run.Conclusion = v.Conclusion
 	run.Title = v.Title

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/breakglass"
-	bgdrift "github.com/gitward/gitward/capability/drift"
 	"github.com/gitward/gitward/capture"
+	"github.com/gitward/gitward/checks/drift"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/handlers"
@@ -185,7 +185,7 @@ func (c *Capturer) Repo(ctx context.Context, repo forge.Repo) ([]Result, error) 
 	// expected and not captured; once it has ended the capture names the
 	// incident. If they cannot be read, apps are captured unlinked.
 	now := c.now()
-	windows, _ := bgdrift.Windows(ctx, c.Forge, repo, cfg, now)
+	windows, _ := drift.Windows(ctx, c.Forge, repo, cfg, now)
 	active := breakglass.Active(windows, now)
 	var out []Result
 	for _, app := range apps {

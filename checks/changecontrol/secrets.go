@@ -1,92 +1,27 @@
 package changecontrol
 
 import (
-	"fmt"
-	"sort"
-	"strings"
+	"context"
 
-	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/checks/changecontrol/policy"
+	"github.com/gitward/gitward/checks/diff"
+	"github.com/gitward/gitward/handlers"
 )
 
-// secretNote is one finding, for the summary.
-type secretNote struct {
-	SecretFinding
-	exempt bool
-}
-
-// secrets is the plaintext-secrets rule, with an annotation per finding
-// that fails it.
-func (e *evaluation) secrets() (rule, []forge.Annotation) {
-	res := rule{RuleResult: RuleResult{Name: RulePlaintextSecrets}}
-	policy := e.cfg.Secrets
-	if !policy.ForbidPlaintext {
-		res.OK = true
-		res.Reason = "not enforced (secrets.forbid_plaintext is off)"
-		return res, nil
+// secrets finds the plaintext Secrets the pull request's head renders, in
+// the apps it affects, located in their source files.
+func (c *Capability) secrets(ctx context.Context, ev *handlers.Evaluation) ([]policy.SecretFinding, error) {
+	in, err := diff.InputsFor(ctx, ev)
+	if err != nil {
+		return nil, err
 	}
-	findings := append([]SecretFinding(nil), e.f.PlaintextSecrets...)
-	sort.SliceStable(findings, func(i, j int) bool {
-		a, b := findings[i], findings[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Object < b.Object
-	})
-	var bad []string
-	var annotations []forge.Annotation
-	exempt := 0
-	for _, s := range findings {
-		s.Keys = append([]string(nil), s.Keys...)
-		sort.Strings(s.Keys)
-		n := secretNote{SecretFinding: s, exempt: policy.Exempt(s.File)}
-		e.secretNotes = append(e.secretNotes, n)
-		if n.exempt {
-			exempt++
-			continue
-		}
-		bad = append(bad, fmt.Sprintf("%s at %s", s.Object, location(s)))
-		line := max(s.Line, 1)
-		annotations = append(annotations, forge.Annotation{
-			Path: s.File, StartLine: line, EndLine: line, Level: forge.AnnotationFailure,
-			Title: "Plaintext " + s.Object,
-			Message: fmt.Sprintf("%s carries plaintext data (%s). Encrypt it with SOPS or a SealedSecret, "+
-				"or fetch it with an ExternalSecret; secrets.allowed_paths in .gitward.yaml can exempt this file.",
-				s.Object, keyList(s.Keys)),
-		})
+	found, err := c.Engine.PlaintextSecrets(ctx, in)
+	if err != nil {
+		return nil, err
 	}
-	exemptNote := ""
-	if exempt > 0 {
-		exemptNote = fmt.Sprintf("; %s exempt by secrets.allowed_paths", plural(exempt, "Secret", "Secrets"))
+	out := make([]policy.SecretFinding, 0, len(found))
+	for _, s := range found {
+		out = append(out, policy.SecretFinding{File: s.File, Line: s.Line, Object: s.Object, Keys: s.Keys})
 	}
-	if len(bad) == 0 {
-		res.OK = true
-		res.title = "no plaintext secrets"
-		res.Reason = "no plaintext secrets" + exemptNote
-		return res, nil
-	}
-	res.title = plural(len(bad), "plaintext Secret", "plaintext Secrets")
-	res.Reason = res.title + ": " + strings.Join(bad, "; ") + exemptNote
-	return res, annotations
-}
-
-// location is "file:line", or the file alone when the line is unknown.
-func location(s SecretFinding) string {
-	if s.Line > 0 {
-		return fmt.Sprintf("%s:%d", s.File, s.Line)
-	}
-	return s.File
-}
-
-// keyList names a Secret's keys, never its values.
-func keyList(keys []string) string {
-	switch len(keys) {
-	case 0:
-		return "no keys named"
-	case 1:
-		return "key " + keys[0]
-	}
-	return "keys " + strings.Join(keys, ", ")
+	return out, nil
 }

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gitward/gitward/capability/diff"
-	"github.com/gitward/gitward/capability/drift"
-	driftverdict "github.com/gitward/gitward/checks/drift"
+	"github.com/gitward/gitward/checks/diff"
+	"github.com/gitward/gitward/checks/drift"
+	"github.com/gitward/gitward/checks/drift/verdict"
 	"github.com/gitward/gitward/live"
 	"github.com/gitward/gitward/render"
 	"github.com/gitward/gitward/report"
@@ -88,7 +88,7 @@ commits, plaintext Secrets: gitward/change-control would fail); 2 an error.`,
 			}
 			// With a cluster, the live section: what merging would change in
 			// it, and how it already differs from git.
-			var liveApps []driftverdict.App
+			var liveApps []verdict.App
 			mode := policy.Drift.Mode
 			if kubeconfig != "" || kubeContext != "" {
 				cluster, err := connectCLI(kubeconfig, kubeContext, 30*time.Second)
@@ -107,7 +107,7 @@ commits, plaintext Secrets: gitward/change-control would fail); 2 an error.`,
 				both := struct {
 					RenderedDiff  report.RenderedDiff `json:"renderedDiff"`
 					ChangeControl changeControl       `json:"changeControl"`
-					Live          []driftverdict.App  `json:"live,omitempty"`
+					Live          []verdict.App       `json:"live,omitempty"`
 				}{result, control, liveApps}
 				if err := enc.Encode(both); err != nil {
 					return exitCode(2, err)
@@ -136,7 +136,7 @@ commits, plaintext Secrets: gitward/change-control would fail); 2 an error.`,
 				}
 			}
 			if liveApps != nil {
-				if v := driftverdict.Decide(liveApps, mode); v.Conclusion != "success" && v.Conclusion != "neutral" || len(v.Failed) > 0 || len(v.Unappliable) > 0 {
+				if v := verdict.Decide(liveApps, mode); v.Conclusion != "success" && v.Conclusion != "neutral" || len(v.Failed) > 0 || len(v.Unappliable) > 0 {
 					findings = append(findings, "live: "+v.Title)
 				}
 			}

@@ -7,14 +7,14 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/gitward/gitward/capability/diff"
-	policy "github.com/gitward/gitward/checks/changecontrol"
-	"github.com/gitward/gitward/checks/signatures"
+	"github.com/gitward/gitward/checks/changecontrol/policy"
+	"github.com/gitward/gitward/checks/diff"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/gitlab"
 	"github.com/gitward/gitward/forge/localgit"
+	"github.com/gitward/gitward/signatures"
 )
 
 // Rule states in the local preview of change control.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitward/gitward/capability/changecontrol"
-	"github.com/gitward/gitward/capability/diff"
+	"github.com/gitward/gitward/checks/changecontrol"
+	"github.com/gitward/gitward/checks/diff"
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/github/githubtest"
