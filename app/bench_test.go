@@ -13,9 +13,9 @@ import (
 
 	"github.com/gitward/gitward/app"
 	"github.com/gitward/gitward/checks/diff"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge/github/githubtest"
 	"github.com/gitward/gitward/forge/gitlab/gitlabtest"
-	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/render"
 	"github.com/rs/zerolog"
 	gl "gitlab.com/gitlab-org/api/client-go"
@@ -64,7 +64,7 @@ func BenchmarkWebhookToComment(b *testing.B) {
 	}
 	engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{CacheSize: 256 << 20})}
 	h := newHarnessWith(b, gh, func(o *app.Options) {
-		o.Capabilities = []handlers.Capability{diff.New(engine)}
+		o.Capabilities = []evaluation.Capability{diff.New(engine)}
 		o.Logger = o.Logger.Level(zerolog.InfoLevel)
 	})
 	logs := h.logs
@@ -125,7 +125,7 @@ func BenchmarkGitLabWebhookToNote(b *testing.B) {
 		QueueSize:           10,
 		SnapshotDir:         b.TempDir(),
 		SnapshotMaxBytes:    1 << 30,
-		Capabilities:        []handlers.Capability{diff.New(engine)},
+		Capabilities:        []evaluation.Capability{diff.New(engine)},
 		Logger:              zerolog.New(logs).Level(zerolog.InfoLevel),
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/gitward/gitward/checks/diff"
 	"github.com/gitward/gitward/checks/drift"
 	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
 	glforge "github.com/gitward/gitward/forge/gitlab"
 	"github.com/gitward/gitward/forge/gitlab/gitlabtest"
@@ -79,7 +80,7 @@ func newGLHarness(t *testing.T, po ...gitlabtest.ProjectOptions) *glHarness {
 
 // newGLHarnessWith seeds base on the default branch and runs extra
 // capabilities after the rendered diff and change control.
-func newGLHarnessWith(t *testing.T, po gitlabtest.ProjectOptions, baseFiles map[string]string, extra func(*diff.Engine) []handlers.Capability) *glHarness {
+func newGLHarnessWith(t *testing.T, po gitlabtest.ProjectOptions, baseFiles map[string]string, extra func(*diff.Engine) []evaluation.Capability) *glHarness {
 	t.Helper()
 	srv := gitlabtest.New(t)
 	srv.AddProject(glProject, po)
@@ -95,7 +96,7 @@ func newGLHarnessWith(t *testing.T, po gitlabtest.ProjectOptions, baseFiles map[
 
 	logs := &syncBuffer{}
 	engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{CacheSize: 64 << 20})}
-	caps := []handlers.Capability{diff.New(engine), changecontrol.New(engine)}
+	caps := []evaluation.Capability{diff.New(engine), changecontrol.New(engine)}
 	if extra != nil {
 		caps = append(caps, extra(engine)...)
 	}
@@ -714,8 +715,8 @@ func TestGitLabDriftStatusAgainstARealAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	h := newGLHarnessWith(t, gitlabtest.ProjectOptions{}, base, func(engine *diff.Engine) []handlers.Capability {
-		return []handlers.Capability{drift.New(engine, &drift.Connector{Config: []config.Cluster{{Name: "test", Kubeconfig: livetest.Kubeconfig(t), Timeout: config.Duration(20 * time.Second)}}})}
+	h := newGLHarnessWith(t, gitlabtest.ProjectOptions{}, base, func(engine *diff.Engine) []evaluation.Capability {
+		return []evaluation.Capability{drift.New(engine, &drift.Connector{Config: []config.Cluster{{Name: "test", Kubeconfig: livetest.Kubeconfig(t), Timeout: config.Duration(20 * time.Second)}}})}
 	})
 	iid, head := h.openMR("green", map[string]string{"apps/podinfo/configmap.yaml": configMap("green")}, true)
 	state, desc := h.status(head, "gitward/drift")

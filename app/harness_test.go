@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/app"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/github/githubtest"
-	"github.com/gitward/gitward/handlers"
 	"github.com/rs/zerolog"
 )
 
@@ -47,13 +47,13 @@ func (b *syncBuffer) String() string {
 // successful gitward/change-control check. A test can make it block.
 type recorder struct {
 	mu    sync.Mutex
-	seen  []evaluation
+	seen  []evaluated
 	block chan struct{} // when non-nil, each Evaluate waits for a value or ctx
 	began chan int      // when non-nil, receives the PR number as Evaluate starts
 	fail  error
 }
 
-type evaluation struct {
+type evaluated struct {
 	Number  int
 	HeadSHA string
 	BaseSHA string
@@ -63,7 +63,7 @@ type evaluation struct {
 func (r *recorder) Name() string     { return "recorder" }
 func (r *recorder) Checks() []string { return []string{"gitward/change-control"} }
 
-func (r *recorder) Evaluate(ctx context.Context, ev *handlers.Evaluation) error {
+func (r *recorder) Evaluate(ctx context.Context, ev *evaluation.Evaluation) error {
 	if r.began != nil {
 		r.began <- ev.PR.Ref.Number
 	}
@@ -75,7 +75,7 @@ func (r *recorder) Evaluate(ctx context.Context, ev *handlers.Evaluation) error 
 		}
 	}
 	r.mu.Lock()
-	r.seen = append(r.seen, evaluation{ev.PR.Ref.Number, ev.PR.HeadSHA, ev.PR.BaseSHA, ev.Config != nil})
+	r.seen = append(r.seen, evaluated{ev.PR.Ref.Number, ev.PR.HeadSHA, ev.PR.BaseSHA, ev.Config != nil})
 	r.mu.Unlock()
 	if r.fail != nil {
 		return r.fail
@@ -88,10 +88,10 @@ func (r *recorder) Evaluate(ctx context.Context, ev *handlers.Evaluation) error 
 	return ev.Publish(ctx, run)
 }
 
-func (r *recorder) evaluations() []evaluation {
+func (r *recorder) evaluations() []evaluated {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]evaluation(nil), r.seen...)
+	return append([]evaluated(nil), r.seen...)
 }
 
 // harness is a gitward server wired to a GitHub double.
@@ -126,7 +126,7 @@ func newHarnessWith(t testing.TB, gh *githubtest.Server, tweak ...func(*app.Opti
 		QueueSize:           10,
 		SnapshotDir:         t.TempDir(),
 		SnapshotMaxBytes:    1 << 30,
-		Capabilities:        []handlers.Capability{rec},
+		Capabilities:        []evaluation.Capability{rec},
 		PushRecheck:         time.Millisecond,
 		Logger:              zerolog.New(logs).Level(zerolog.DebugLevel),
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/gitward/gitward/checks/diff"
 	"github.com/gitward/gitward/checks/drift"
 	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge/snapshot"
-	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/render"
 	"github.com/rs/zerolog"
 )
@@ -80,9 +80,9 @@ func OptionsFromConfig(cfg *config.Server, log zerolog.Logger) (Options, error) 
 // rendered diff, change control and drift share the server's one renderer
 // (its cache and its bound on concurrent renders), so each app is rendered
 // once per commit.
-func capabilities(cfg *config.Server, renderer *render.Renderer) []handlers.Capability {
+func capabilities(cfg *config.Server, renderer *render.Renderer) []evaluation.Capability {
 	engine := &diff.Engine{Renderer: renderer}
-	caps := []handlers.Capability{diff.New(engine), changecontrol.New(engine)}
+	caps := []evaluation.Capability{diff.New(engine), changecontrol.New(engine)}
 	if len(cfg.Clusters) > 0 {
 		// Live drift needs clusters; without any, gitward/drift is not
 		// published at all rather than always neutral.

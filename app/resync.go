@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
-	"github.com/gitward/gitward/handlers"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 )
@@ -22,7 +22,7 @@ import (
 // writes the audit record of each recent merge the ledger lacks.
 type Resync struct {
 	Forges    []forge.Forge
-	Evaluator *handlers.Evaluator
+	Evaluator *evaluation.Evaluator
 	Pool      *Pool
 	Metrics   *Metrics
 	// Ledger writes missing audit records; nil writes none.
@@ -50,7 +50,7 @@ type LedgerRepairer interface {
 }
 
 // NewResync returns a resync loop; call Run to start it.
-func NewResync(forges []forge.Forge, e *handlers.Evaluator, p *Pool, m *Metrics, interval time.Duration) *Resync {
+func NewResync(forges []forge.Forge, e *evaluation.Evaluator, p *Pool, m *Metrics, interval time.Duration) *Resync {
 	return &Resync{Forges: forges, Evaluator: e, Pool: p, Metrics: m, Interval: interval, kick: make(chan struct{}, 1)}
 }
 

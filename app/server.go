@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
 	ghforge "github.com/gitward/gitward/forge/github"
 	glforge "github.com/gitward/gitward/forge/gitlab"
@@ -90,7 +91,7 @@ type Options struct {
 	SnapshotLimits   snapshot.Limits
 
 	// Capabilities evaluate pull requests; each later feature adds one.
-	Capabilities []handlers.Capability
+	Capabilities []evaluation.Capability
 
 	// DriftScanInterval is the time between drift scans of the default
 	// branches (package scan); zero turns the scan off.
@@ -208,7 +209,7 @@ func New(opts Options) (*Server, error) {
 
 	// Each forge's comment limit applies to its own pull requests
 	// (forge.Limits), so the evaluator sets none.
-	evaluator := &handlers.Evaluator{Capabilities: opts.Capabilities, StaleAfter: opts.StaleAfter}
+	evaluator := &evaluation.Evaluator{Capabilities: opts.Capabilities, StaleAfter: opts.StaleAfter}
 	var resync *Resync
 	s.pool = NewPool(opts.Workers, opts.QueueSize, s.metrics, func() {
 		if resync != nil {

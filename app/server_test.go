@@ -13,9 +13,9 @@ import (
 
 	"github.com/gitward/gitward/app"
 	"github.com/gitward/gitward/audit"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/github/githubtest"
-	"github.com/gitward/gitward/handlers"
 )
 
 const repoName = "octo-org/clusters"
@@ -56,7 +56,7 @@ func TestResyncEvaluatesPullRequestsWhoseChecksAreMissingOrStale(t *testing.T) {
 		t.Helper()
 		run := forge.CheckRun{
 			Name: "gitward/change-control", HeadSHA: head, Status: status,
-			ExternalID: handlers.ExternalID(base, time.Now().Add(time.Hour)), StartedAt: started, Title: "t", Summary: "s",
+			ExternalID: evaluation.ExternalID(base, time.Now().Add(time.Hour)), StartedAt: started, Title: "t", Summary: "s",
 		}
 		if status == forge.CheckCompleted {
 			run.Conclusion = forge.ConclusionSuccess

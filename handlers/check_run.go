@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"github.com/gitward/gitward/evaluation"
 
 	"github.com/gitward/gitward/forge"
 	"github.com/palantir/go-githubapp/githubapp"
@@ -12,7 +13,7 @@ import (
 // when someone presses "Re-run" on it in GitHub.
 type CheckRerun struct {
 	Forge     GitHubForge
-	Evaluator *Evaluator
+	Evaluator *evaluation.Evaluator
 }
 
 // Handles implements githubapp.EventHandler.

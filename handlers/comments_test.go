@@ -11,6 +11,7 @@ import (
 	"github.com/gitward/gitward/checks/changecontrol"
 	"github.com/gitward/gitward/checks/diff"
 	"github.com/gitward/gitward/commands"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
 	ghforge "github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/github/githubtest"
@@ -120,7 +121,7 @@ func newChangeControl(t *testing.T, s ccSetup) *ccFixture {
 	gh.AddCheckRun(ccRepo, githubtest.CheckRun{Name: ccCheck, HeadSHA: headSHA, Status: "queued", StartedAt: time.Now().Add(-time.Hour)})
 
 	engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{})}
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{changecontrol.New(engine)}, Backoff: time.Millisecond}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{changecontrol.New(engine)}, Backoff: time.Millisecond}
 	return &ccFixture{
 		t: t, gh: gh, f: f, n: n, head: headSHA, log: &syncBuffer{},
 		repo:     forge.Repo{Host: "github.com", Owner: ccAuthor, Name: "Hello-World", InstallationID: ccInstallation, DefaultBranch: "master"},
@@ -147,12 +148,12 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// auditLines returns the log lines written under handlers.AuditKey.
+// auditLines returns the log lines written under evaluation.AuditKey.
 func (fx *ccFixture) auditLines() []string {
 	var out []string
 	for _, line := range strings.Split(fx.log.String(), "\n") {
 		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil && m[handlers.AuditKey] == true {
+		if json.Unmarshal([]byte(line), &m) == nil && m[evaluation.AuditKey] == true {
 			out = append(out, line)
 		}
 	}
@@ -457,7 +458,7 @@ func TestAnApprovalCommentChangedAfterItWasPostedNoLongerCounts(t *testing.T) {
 			}
 			lines := fx.auditLines()
 			if len(lines) == 0 {
-				t.Fatalf("no log line under %q:\n%s", handlers.AuditKey, fx.log)
+				t.Fatalf("no log line under %q:\n%s", evaluation.AuditKey, fx.log)
 			}
 			if !strings.Contains(lines[0], `"comment_id":`) || !strings.Contains(lines[0], `"action":"`+tc.action+`"`) || !strings.Contains(lines[0], `"user":"bob"`) {
 				t.Errorf("audit line does not record the action, comment and user: %s", lines[0])

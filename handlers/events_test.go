@@ -3,9 +3,11 @@ package handlers_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/gitward/gitward/evaluation/evaluationtest"
 	"strings"
 	"testing"
 
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge/github/githubtest"
 	"github.com/gitward/gitward/handlers"
 )
@@ -71,12 +73,12 @@ func TestPullRequestEventsThatChangeAVerdictAreEvaluated(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, gh, _ := newForge(t)
 			repo, head := seedFromPayload(t, gh, tc.payload)
-			c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
-			h := &handlers.PullRequest{Forge: f, Evaluator: &handlers.Evaluator{Capabilities: []handlers.Capability{c}}}
+			c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
+			h := &handlers.PullRequest{Forge: f, Evaluator: &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}}
 			if err := h.Handle(t.Context(), "pull_request", "d1", tc.payload); err != nil {
 				t.Fatal(err)
 			}
-			if got := c.got != nil; got != tc.evaluate {
+			if got := c.Got != nil; got != tc.evaluate {
 				t.Errorf("evaluated = %v, want %v", got, tc.evaluate)
 			}
 			if tc.evaluate && len(gh.CheckRuns(repo, head)) != 1 {
@@ -88,7 +90,7 @@ func TestPullRequestEventsThatChangeAVerdictAreEvaluated(t *testing.T) {
 
 func TestMalformedPayloadsAreErrorsNotPanics(t *testing.T) {
 	f, _, _ := newForge(t)
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{&capability{checks: []string{"x"}}}}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{&evaluationtest.Check{Runs: []string{"x"}}}}
 	tests := []struct {
 		name    string
 		event   string
@@ -120,14 +122,14 @@ func TestMalformedPayloadsAreErrorsNotPanics(t *testing.T) {
 
 func TestRerunRequestsReevaluateTheirPullRequests(t *testing.T) {
 	f, gh, _ := newForge(t)
-	c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
-	h := &handlers.CheckRerun{Forge: f, Evaluator: &handlers.Evaluator{Capabilities: []handlers.Capability{c}}}
+	c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
+	h := &handlers.CheckRerun{Forge: f, Evaluator: &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}}
 
 	// The real check_run payload names no pull request: nothing to do.
 	if err := h.Handle(t.Context(), "check_run", "d", githubtest.Payload(t, "check_run", "rerequested.payload.json")); err != nil {
 		t.Fatal(err)
 	}
-	if c.got != nil {
+	if c.Got != nil {
 		t.Fatal("a re-run without pull requests evaluated something")
 	}
 
@@ -141,7 +143,7 @@ func TestRerunRequestsReevaluateTheirPullRequests(t *testing.T) {
 	if err := h.Handle(t.Context(), "check_suite", "d", githubtest.Payload(t, "check_suite", "rerequested.payload.json")); err != nil {
 		t.Fatal(err)
 	}
-	if c.got == nil || c.got.PR.Ref.Number != 2 {
+	if c.Got == nil || c.Got.PR.Ref.Number != 2 {
 		t.Fatalf("re-run did not evaluate pull request 2")
 	}
 	if len(gh.CheckRuns(repo, head)) != 1 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gitward/gitward/evaluation"
 	"net/url"
 	"strings"
 	"time"
@@ -34,7 +35,7 @@ type GitLab struct {
 	// forge.Repo.Host says.
 	Forges map[string]forge.Forge
 	// Evaluator evaluates merge requests.
-	Evaluator *Evaluator
+	Evaluator *evaluation.Evaluator
 	// Merged writes audit records of merges; its own Forge is unused.
 	Merged *Merged
 	// Push checks pushes; its own Forge is unused.

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/gitward/gitward/evaluation"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ type counter struct{ n int }
 
 func (c *counter) Name() string     { return "counter" }
 func (c *counter) Checks() []string { return []string{"gitward/change-control"} }
-func (c *counter) Evaluate(ctx context.Context, ev *handlers.Evaluation) error {
+func (c *counter) Evaluate(ctx context.Context, ev *evaluation.Evaluation) error {
 	c.n++
 	run := ev.CheckRun("gitward/change-control")
 	run.Status, run.Conclusion, run.Title = forge.CheckCompleted, forge.ConclusionSuccess, "ok"
@@ -48,7 +49,7 @@ func newGLFixture(t *testing.T) *glFixture {
 	host := strings.TrimPrefix(srv.URL(), "http://")
 	f := glforge.New(srv.Client(), glforge.Options{Host: host})
 	c := &counter{}
-	ev := &handlers.Evaluator{Capabilities: []handlers.Capability{c}, Retries: -1}
+	ev := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}, Retries: -1}
 	return &glFixture{
 		srv: srv, cap: c, host: host, iid: iid,
 		h: &handlers.GitLab{
@@ -328,7 +329,7 @@ func TestHeadPushedAtIsTheForgesRecordOfTheHead(t *testing.T) {
 	versions := fx.srv.Versions(glProject, fx.iid)
 	arrived := *versions[len(versions)-1].CreatedAt
 	late := arrived.Add(time.Hour)
-	ev := &handlers.Evaluation{Forge: f, PR: pr, FirstSeen: late}
+	ev := &evaluation.Evaluation{Forge: f, PR: pr, FirstSeen: late}
 	if got, err := ev.HeadPushedAt(ctx); err != nil || !got.Equal(arrived) {
 		t.Fatalf("HeadPushedAt = %s, %v; want the diff version's %s", got, err, arrived)
 	}
@@ -338,7 +339,7 @@ func TestHeadPushedAtIsTheForgesRecordOfTheHead(t *testing.T) {
 		t.Fatalf("HeadPushedAt after a push the evaluation did not see = %s, %v; want unknown", got, err)
 	}
 
-	plain := &handlers.Evaluation{Forge: struct{ forge.Forge }{f}, PR: pr, FirstSeen: late}
+	plain := &evaluation.Evaluation{Forge: struct{ forge.Forge }{f}, PR: pr, FirstSeen: late}
 	if got, err := plain.HeadPushedAt(ctx); err != nil || !got.Equal(late) {
 		t.Fatalf("HeadPushedAt without a head clock = %s, %v; want FirstSeen", got, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gitward/gitward/evaluation"
+	"github.com/gitward/gitward/report/markdown"
 	"strings"
 	"time"
 
@@ -17,11 +19,6 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// AuditKey marks log lines that record security-relevant events (an
-// approval comment edited or deleted after it was posted) for log
-// pipelines that keep an audit trail.
-const AuditKey = "gitward_audit"
-
 // Reactions gitward uses to acknowledge commands.
 const (
 	reactAccepted = "+1"
@@ -33,7 +30,7 @@ const (
 // /approve, /unapprove, /recheck, /breakglass and /gitward help. Only newly
 // created comments act; editing or deleting a command comment later
 // re-evaluates the pull request (the approval it gave no longer counts)
-// and is logged under AuditKey. Comments by bots, gitward's own included,
+// and is logged under evaluation.AuditKey. Comments by bots, gitward's own included,
 // are ignored.
 //
 // On a post-incident review issue gitward opened for a break-glass merge,
@@ -43,7 +40,7 @@ const (
 // manual changes to a cluster or app (see package breakglass).
 type IssueComment struct {
 	Forge     GitHubForge
-	Evaluator *Evaluator
+	Evaluator *evaluation.Evaluator
 	// Version is gitward's version, written into audit records.
 	Version string
 }
@@ -170,7 +167,7 @@ func (h *IssueComment) Act(ctx context.Context, f forge.Forge, n Note) error {
 		case !hasCommands(old) && !hasCommands(n.Comment.Body):
 			return nil
 		default:
-			log.Warn().Bool(AuditKey, true).
+			log.Warn().Bool(evaluation.AuditKey, true).
 				Str("action", string(n.Action)).Str("user", n.Comment.User.Login).Str("sender", n.Sender.Login).
 				Int64("comment_id", n.Comment.ID).
 				Msgf("A command comment was %s after it was posted; commands act only when posted, and an approval it gave no longer counts", n.Action)
@@ -195,8 +192,8 @@ func (h *IssueComment) answer(ctx context.Context, f forge.Forge, ref forge.PRRe
 	if err != nil {
 		return false, err
 	}
-	cfg, cfgErr := LoadRepoConfig(ctx, f, ref.Repo, pr.BaseSHA)
-	var invalid *InvalidConfigError
+	cfg, cfgErr := evaluation.LoadRepoConfig(ctx, f, ref.Repo, pr.BaseSHA)
+	var invalid *evaluation.InvalidConfigError
 	if cfgErr != nil && !errors.As(cfgErr, &invalid) {
 		return false, cfgErr
 	}
@@ -214,7 +211,7 @@ func (h *IssueComment) answer(ctx context.Context, f forge.Forge, ref forge.PRRe
 		case cmd.Name == commands.Recheck || cmd.Name == commands.Unapprove:
 			evaluate = true
 		case cfgErr != nil:
-			reason = fmt.Sprintf("`%s` cannot act: %s at the base commit is invalid; fix it on the base branch first", cmd.Name, RepoConfigPath)
+			reason = fmt.Sprintf("`%s` cannot act: %s at the base commit is invalid; fix it on the base branch first", cmd.Name, evaluation.RepoConfigPath)
 			evaluate = true
 		case cmd.Name == commands.Approve:
 			evaluate = true
@@ -222,7 +219,7 @@ func (h *IssueComment) answer(ctx context.Context, f forge.Forge, ref forge.PRRe
 			case !cfg.Commands.Approve:
 				reason = "`/approve` is turned off by this repository's policy (commands.approve); approve with a review instead"
 			case cmd.SHA != "" && !strings.HasPrefix(pr.HeadSHA, cmd.SHA):
-				reason = fmt.Sprintf("`/approve %s` names a commit that is not the head of this pull request (`%s`); approvals are bound to the head", cmd.SHA, short(pr.HeadSHA))
+				reason = fmt.Sprintf("`/approve %s` names a commit that is not the head of this pull request (`%s`); approvals are bound to the head", cmd.SHA, markdown.Short(pr.HeadSHA))
 			default:
 				if reason, err = mayApprove(ctx, f, ref, pr, cfg, user); err != nil {
 					return false, err
@@ -357,7 +354,7 @@ func (h *IssueComment) breakGlassWindow(ctx context.Context, f forge.Forge, n No
 		args := cmd.BreakGlass
 		if args.End {
 			replies = append(replies, "Break-glass window closed: drift in its scope is judged again, and gitward captures it into a pull request linked to this issue.")
-			log.Info().Bool(AuditKey, true).Str("user", user.Login).Int("issue", number).Msg("Break-glass window ended")
+			log.Info().Bool(evaluation.AuditKey, true).Str("user", user.Login).Int("issue", number).Msg("Break-glass window ended")
 			continue
 		}
 		d, capped := breakglass.Length(args.Window, cfg.BreakGlass)
@@ -369,7 +366,7 @@ func (h *IssueComment) breakGlassWindow(ctx context.Context, f forge.Forge, n No
 			args.Scope, at.Add(d).UTC().Format("2006-01-02 15:04"))
 		replies = append(replies, msg)
 		opened = true
-		log.Info().Bool(AuditKey, true).Str("user", user.Login).Int("issue", number).Str("scope", args.Scope).Str("reason", args.Reason).Dur("window", d).Msg("Break-glass window opened")
+		log.Info().Bool(evaluation.AuditKey, true).Str("user", user.Login).Int("issue", number).Str("scope", args.Scope).Str("reason", args.Reason).Dur("window", d).Msg("Break-glass window opened")
 	}
 	if opened && cfg.BreakGlass.Label != "" {
 		if err := f.AddLabels(ctx, n.Thread, cfg.BreakGlass.Label); err != nil {
@@ -400,10 +397,10 @@ func (h *IssueComment) defaultBranchConfig(ctx context.Context, f forge.Forge, r
 	if err != nil {
 		return nil, "", fmt.Errorf("read the head of %s: %w", repo.DefaultBranch, err)
 	}
-	cfg, err = LoadRepoConfig(ctx, f, repo, head)
-	var invalid *InvalidConfigError
+	cfg, err = evaluation.LoadRepoConfig(ctx, f, repo, head)
+	var invalid *evaluation.InvalidConfigError
 	if errors.As(err, &invalid) {
-		return nil, fmt.Sprintf("%s on %s is invalid; fix it there first", RepoConfigPath, repo.DefaultBranch), nil
+		return nil, fmt.Sprintf("%s on %s is invalid; fix it there first", evaluation.RepoConfigPath, repo.DefaultBranch), nil
 	}
 	return cfg, "", err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gitward/gitward/evaluation"
 	"sort"
 	"strings"
 	"sync"
@@ -58,7 +59,7 @@ type Merged struct {
 // Gatherer reads the change-control facts of a pull request; the
 // change-control capability is one.
 type Gatherer interface {
-	Gather(ctx context.Context, ev *Evaluation) (policy.Facts, error)
+	Gather(ctx context.Context, ev *evaluation.Evaluation) (policy.Facts, error)
 }
 
 // rendererOwner is a capability that shares its renderer.
@@ -142,8 +143,8 @@ func (h *Merged) record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 	if !pr.Merged || pr.MergeSHA == "" {
 		return false, fmt.Errorf("record the merge of %s: the forge does not report it merged", ref)
 	}
-	cfg, cfgErr := LoadRepoConfig(ctx, f, repo, pr.BaseSHA)
-	var invalid *InvalidConfigError
+	cfg, cfgErr := evaluation.LoadRepoConfig(ctx, f, repo, pr.BaseSHA)
+	var invalid *evaluation.InvalidConfigError
 	switch {
 	case errors.As(cfgErr, &invalid):
 		// A broken policy does not stop the record: the merge happened.
@@ -169,7 +170,7 @@ func (h *Merged) record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 	}
 	m := audit.Merge{Repo: repo, PR: *pr, MergedAt: mergedAt, MergedBy: mergedBy, CheckRuns: runs, Version: h.Version}
 
-	ev := newEvaluation(f, pr, cfg, runs, h.now())
+	ev := evaluation.New(f, pr, cfg, runs, h.now())
 	defer ev.Close()
 	if invalid != nil {
 		facts := policy.Facts{ConfigError: invalid}
@@ -200,18 +201,18 @@ func (h *Merged) record(ctx context.Context, f forge.Forge, ref forge.PRRef, mer
 		}
 		issue, err := postIncident(ctx, f, cfg, pr, &rec, changed)
 		if err != nil {
-			log.Error().Bool(AuditKey, true).Err(err).Msg("Could not open the post-incident review of a break-glass merge; recording the merge without it")
+			log.Error().Bool(evaluation.AuditKey, true).Err(err).Msg("Could not open the post-incident review of a break-glass merge; recording the merge without it")
 		} else {
 			rec.BreakGlass.PostIncidentIssue = issue.URL
-			log.Info().Bool(AuditKey, true).Int("issue", issue.Number).Msg("The post-incident review of a break-glass merge is open")
+			log.Info().Bool(evaluation.AuditKey, true).Int("issue", issue.Number).Msg("The post-incident review of a break-glass merge is open")
 		}
 	}
 	entry, err := h.ledger(cfg).Append(ctx, f, repo, rec)
 	if err != nil {
-		log.Error().Bool(AuditKey, true).Err(err).Msg("Could not write the audit record of a merge")
+		log.Error().Bool(evaluation.AuditKey, true).Err(err).Msg("Could not write the audit record of a merge")
 		return false, fmt.Errorf("record the merge of %s: %w", ref, err)
 	}
-	log.Info().Bool(AuditKey, true).
+	log.Info().Bool(evaluation.AuditKey, true).
 		Int("record", entry.Seq).Str("path", entry.Path).Str("hash", entry.Hash).Bool("existing", entry.Existing).
 		Str("merge_sha", pr.MergeSHA).Str("conclusion", string(m.Verdict.Conclusion)).
 		Msg("Recorded a merge in the audit ledger")
@@ -292,7 +293,7 @@ func (h *Merged) RecordMissing(ctx context.Context, f forge.Forge, repo forge.Re
 				continue
 			}
 		}
-		log.Warn().Bool(AuditKey, true).Int(githubapp.LogKeyPRNum, pr.Ref.Number).Time("merged_at", pr.MergedAt).
+		log.Warn().Bool(evaluation.AuditKey, true).Int(githubapp.LogKeyPRNum, pr.Ref.Number).Time("merged_at", pr.MergedAt).
 			Msg("A merge has no audit record; writing it now")
 		wrote, err := h.record(ctx, f, pr.Ref, pr.MergedAt, pr.MergedBy.Login)
 		if err != nil {
@@ -316,8 +317,8 @@ func (h *Merged) ledgerOf(ctx context.Context, f forge.Forge, repo forge.Repo) (
 	if err != nil {
 		return nil, fmt.Errorf("read the default branch %s: %w", repo.DefaultBranch, err)
 	}
-	cfg, err := LoadRepoConfig(ctx, f, repo, tip)
-	var invalid *InvalidConfigError
+	cfg, err := evaluation.LoadRepoConfig(ctx, f, repo, tip)
+	var invalid *evaluation.InvalidConfigError
 	switch {
 	case errors.As(err, &invalid):
 		cfg = config.DefaultRepo()
@@ -362,13 +363,13 @@ func (h *Merged) forget(repo forge.Repo, since time.Time) {
 
 // gather reads change control's facts with the capability that gathers
 // them, retrying a failing read.
-func (h *Merged) gather(ctx context.Context, ev *Evaluation) (policy.Facts, error) {
+func (h *Merged) gather(ctx context.Context, ev *evaluation.Evaluation) (policy.Facts, error) {
 	g := gathererOf(h.Evaluator)
 	if g == nil {
 		return policy.Facts{}, errors.New("gitward runs without the change-control capability")
 	}
 	var facts policy.Facts
-	err := retry(ctx, h.Retries, h.Backoff, func() error {
+	err := evaluation.Retry(ctx, h.Retries, h.Backoff, func() error {
 		var err error
 		facts, err = g.Gather(ctx, ev)
 		return err
@@ -459,4 +460,18 @@ func landedCommits(ctx context.Context, f forge.Forge, pr *forge.PullRequest) ([
 		sha = c.Parents[0]
 	}
 	return landed, nil
+}
+
+// gathererOf is the capability of e that gathers change control's facts,
+// or nil.
+func gathererOf(e *evaluation.Evaluator) Gatherer {
+	if e == nil {
+		return nil
+	}
+	for _, c := range e.Capabilities {
+		if g, ok := c.(Gatherer); ok {
+			return g
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"github.com/gitward/gitward/evaluation/evaluationtest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/audit"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge/github/githubtest"
 	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/render"
@@ -217,21 +219,21 @@ func TestAMergeWithAnInvalidPolicyIsStillRecorded(t *testing.T) {
 
 func TestMergedHandsOtherActionsToThePullRequestHandler(t *testing.T) {
 	f, gh, _ := newForge(t)
-	c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
-	h := &handlers.Merged{PullRequest: handlers.PullRequest{Forge: f, Evaluator: &handlers.Evaluator{Capabilities: []handlers.Capability{c}}}}
+	c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
+	h := &handlers.Merged{PullRequest: handlers.PullRequest{Forge: f, Evaluator: &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}}}
 	opened := githubtest.Payload(t, "pull_request", "opened.payload.json")
 	_, head := seedFromPayload(t, gh, opened)
 	if err := h.Handle(t.Context(), "pull_request", "d", opened); err != nil {
 		t.Fatal(err)
 	}
-	if c.got == nil || len(gh.CheckRuns("Codertocat/Hello-World", head)) != 1 {
+	if c.Got == nil || len(gh.CheckRuns("Codertocat/Hello-World", head)) != 1 {
 		t.Error("an opened pull request was not evaluated")
 	}
-	c.got = nil
+	c.Got = nil
 	if err := h.Handle(t.Context(), "pull_request", "d", githubtest.Payload(t, "pull_request", "closed.payload.json")); err != nil {
 		t.Fatal(err)
 	}
-	if c.got != nil || gh.Ref("Codertocat/Hello-World", "heads/"+audit.DefaultBranch) != "" {
+	if c.Got != nil || gh.Ref("Codertocat/Hello-World", "heads/"+audit.DefaultBranch) != "" {
 		t.Error("a pull request closed without merging was evaluated or recorded")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gitward/gitward/evaluation"
 	"regexp"
 	"strconv"
 	"strings"
@@ -46,7 +47,7 @@ func postIncident(ctx context.Context, f forge.Forge, cfg *config.Repo, pr *forg
 	bg := rec.BreakGlass
 	diffLink := pr.URL
 	if comments, err := f.Comments(ctx, pr.Ref.Thread()); err == nil {
-		if parts, _ := Sticky.Parts(comments); parts[1].URL != "" {
+		if parts, _ := evaluation.Sticky.Parts(comments); parts[1].URL != "" {
 			diffLink = parts[1].URL
 		}
 	}
@@ -166,7 +167,7 @@ func (h *IssueComment) postIncidentComment(ctx context.Context, f forge.Forge, n
 		stillApproves = stillApproves || c.Name == commands.Approve && c.Err == nil
 	}
 	if comment.User.Bot || comment.Edited || !stillApproves {
-		log.Warn().Bool(AuditKey, true).Int64("comment_id", comment.ID).Str("user", comment.User.Login).
+		log.Warn().Bool(evaluation.AuditKey, true).Int64("comment_id", comment.ID).Str("user", comment.User.Login).
 			Msg("A post-incident /approve delivery does not match the comment on the forge; nothing recorded")
 		return true, nil
 	}
@@ -194,10 +195,10 @@ func (h *IssueComment) postIncidentComment(ctx context.Context, f forge.Forge, n
 	ledger := &audit.Ledger{Branch: cfg.Audit.Branch}
 	entry, err := ledger.Append(ctx, f, repo, audit.RetroactiveRecord(rec, issue.URL, approval, h.Version))
 	if err != nil {
-		log.Error().Bool(AuditKey, true).Err(err).Msg("Could not record a retroactive approval")
+		log.Error().Bool(evaluation.AuditKey, true).Err(err).Msg("Could not record a retroactive approval")
 		return true, err
 	}
-	log.Info().Bool(AuditKey, true).Str("user", user).Int("pr", prNumber).Int("record", entry.Seq).Bool("existing", entry.Existing).
+	log.Info().Bool(evaluation.AuditKey, true).Str("user", user).Int("pr", prNumber).Int("record", entry.Seq).Bool("existing", entry.Existing).
 		Msg("Recorded a retroactive approval of a break-glass merge")
 	if err := f.React(ctx, n.Thread, n.Comment.ID, reactAccepted); err != nil {
 		return true, err
@@ -219,11 +220,11 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref
 	if err != nil {
 		return "", audit.Record{}, nil, err
 	}
-	cfg, err := LoadRepoConfig(ctx, f, repo, pr.BaseSHA)
-	var invalid *InvalidConfigError
+	cfg, err := evaluation.LoadRepoConfig(ctx, f, repo, pr.BaseSHA)
+	var invalid *evaluation.InvalidConfigError
 	switch {
 	case errors.As(err, &invalid):
-		return fmt.Sprintf("%s at the base commit of %s is invalid, so nobody's eligibility can be judged", RepoConfigPath, prRef(f, ref.Number)), audit.Record{}, nil, nil
+		return fmt.Sprintf("%s at the base commit of %s is invalid, so nobody's eligibility can be judged", evaluation.RepoConfigPath, prRef(f, ref.Number)), audit.Record{}, nil, nil
 	case err != nil:
 		return "", audit.Record{}, nil, err
 	}
@@ -266,7 +267,7 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref
 	if err != nil {
 		return "", rec, cfg, err
 	}
-	ev := newEvaluation(f, pr, cfg, runs, time.Now())
+	ev := evaluation.New(f, pr, cfg, runs, time.Now())
 	defer ev.Close()
 	facts, err := g.Gather(ctx, ev)
 	if err != nil {

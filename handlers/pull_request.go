@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"github.com/gitward/gitward/evaluation"
 
 	"github.com/gitward/gitward/forge"
 	"github.com/palantir/go-githubapp/githubapp"
@@ -12,7 +13,7 @@ import (
 // is reopened, leaves draft, or is retargeted to another base branch.
 type PullRequest struct {
 	Forge     GitHubForge
-	Evaluator *Evaluator
+	Evaluator *evaluation.Evaluator
 }
 
 // Handles implements githubapp.EventHandler.

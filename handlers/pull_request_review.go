@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"github.com/gitward/gitward/evaluation"
 
 	"github.com/gitward/gitward/forge"
 	"github.com/palantir/go-githubapp/githubapp"
@@ -13,7 +14,7 @@ import (
 // change-control verdict.
 type PullRequestReview struct {
 	Forge     GitHubForge
-	Evaluator *Evaluator
+	Evaluator *evaluation.Evaluator
 }
 
 // Handles implements githubapp.EventHandler.

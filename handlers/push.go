@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gitward/gitward/evaluation"
+	"github.com/gitward/gitward/report/markdown"
 	"strings"
 	"time"
 
@@ -103,8 +105,8 @@ func (h *Push) check(ctx context.Context, f forge.Forge, repo forge.Repo, branch
 	if policyAt == "" || policyAt == zeroSHA {
 		policyAt = p.After
 	}
-	cfg, err := LoadRepoConfig(ctx, f, repo, policyAt)
-	var invalid *InvalidConfigError
+	cfg, err := evaluation.LoadRepoConfig(ctx, f, repo, policyAt)
+	var invalid *evaluation.InvalidConfigError
 	switch {
 	case errors.As(err, &invalid):
 		log.Warn().Err(err).Msg("Repository config is invalid; checking the push with the default policy")
@@ -156,10 +158,10 @@ func (h *Push) check(ctx context.Context, f forge.Forge, repo forge.Repo, branch
 	ledger := &audit.Ledger{Branch: cfg.Audit.Branch, Now: h.Now, Marks: &h.marks}
 	entry, err := ledger.Append(ctx, f, repo, rec)
 	if err != nil {
-		log.Error().Bool(AuditKey, true).Err(err).Msg("Could not record an unreviewed push")
+		log.Error().Bool(evaluation.AuditKey, true).Err(err).Msg("Could not record an unreviewed push")
 		return fmt.Errorf("record the unreviewed push to %s: %w", branch, err)
 	}
-	log.Warn().Bool(AuditKey, true).
+	log.Warn().Bool(evaluation.AuditKey, true).
 		Str("pusher", pusher).Str("branch", branch).Str("after", p.After).Int("unreviewed", len(unreviewed)).
 		Int("record", entry.Seq).Bool("existing", entry.Existing).
 		Msg("Commits reached a protected branch without review")
@@ -268,7 +270,7 @@ func (h *Push) report(ctx context.Context, f forge.Forge, repo forge.Repo, ledge
 			sig = "not verified (" + c.Signature.Reason + ")"
 		}
 		subject, _, _ := strings.Cut(strings.TrimSpace(c.Message), "\n")
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", short(c.SHA), cellText(author), sig, cellText(audit.Scrub(subject)))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", markdown.Short(c.SHA), cellText(author), sig, cellText(audit.Scrub(subject)))
 	}
 	if truncated {
 		fmt.Fprintf(&b, "\nThe push held more commits than gitward examines; older ones were not checked.\n")
@@ -277,7 +279,7 @@ func (h *Push) report(ctx context.Context, f forge.Forge, repo forge.Repo, ledge
 	if p.Forced {
 		forced = " (a forced push)"
 	}
-	fmt.Fprintf(&b, "\nPushed by @%s as %s <%s>, `%s` → `%s`%s.\n", pusher, p.Pusher.Name, p.Pusher.Email, short(p.Before), short(p.After), forced)
+	fmt.Fprintf(&b, "\nPushed by @%s as %s <%s>, `%s` → `%s`%s.\n", pusher, p.Pusher.Name, p.Pusher.Email, markdown.Short(p.Before), markdown.Short(p.After), forced)
 	fmt.Fprintf(&b, "Recorded as unreviewed in the audit ledger: `%s` on branch `%s` (%s).\n\n", entry.Path, ledgerBranch, entry.Hash)
 	b.WriteString("Review these commits after the fact, or revert them through a pull request, and say here who reviewed them and why the process was bypassed.\n\n")
 	b.WriteString(marker + "\n")
@@ -289,7 +291,7 @@ func (h *Push) report(ctx context.Context, f forge.Forge, repo forge.Repo, ledge
 	if err != nil {
 		return fmt.Errorf("report the unreviewed push to %s: %w", branch, err)
 	}
-	log.Warn().Bool(AuditKey, true).Int("issue", issue.Number).Msg("Opened an issue about an unreviewed push")
+	log.Warn().Bool(evaluation.AuditKey, true).Int("issue", issue.Number).Msg("Opened an issue about an unreviewed push")
 	return nil
 }
 

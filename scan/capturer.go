@@ -15,8 +15,8 @@ import (
 	"github.com/gitward/gitward/capture"
 	"github.com/gitward/gitward/checks/drift"
 	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
-	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/live"
 	"github.com/gitward/gitward/render"
 )
@@ -164,7 +164,7 @@ func (c *Capturer) Repo(ctx context.Context, repo forge.Repo) ([]Result, error) 
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", repo.FullName(), err)
 	}
-	cfg, err := handlers.LoadRepoConfig(ctx, c.Forge, repo, head)
+	cfg, err := evaluation.LoadRepoConfig(ctx, c.Forge, repo, head)
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", repo.FullName(), err)
 	}

@@ -17,8 +17,8 @@ import (
 	"github.com/gitward/gitward/checks/diff"
 	"github.com/gitward/gitward/commands"
 	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
-	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/render"
 	"github.com/gitward/gitward/signatures"
 	"github.com/rs/zerolog"
@@ -40,16 +40,16 @@ type Capability struct {
 // New returns the capability.
 func New(e *diff.Engine) *Capability { return &Capability{Engine: e} }
 
-// Name implements handlers.Capability.
+// Name implements evaluation.Capability.
 func (c *Capability) Name() string { return "change control" }
 
-// Checks implements handlers.Capability.
+// Checks implements evaluation.Capability.
 func (c *Capability) Checks() []string { return []string{CheckName} }
 
 // Evaluate gathers the facts, decides and publishes. Any error while
 // gathering facts is returned, so the check never turns green on partial
 // facts: the evaluator retries and then fails the check with the reason.
-func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) error {
+func (c *Capability) Evaluate(ctx context.Context, ev *evaluation.Evaluation) error {
 	run := ev.CheckRun(CheckName)
 	run.Status = forge.CheckInProgress
 	run.Title = "Evaluating change control"
@@ -82,7 +82,7 @@ func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) erro
 }
 
 // Gather reads every fact the policy needs for one pull request.
-func (c *Capability) Gather(ctx context.Context, ev *handlers.Evaluation) (policy.Facts, error) {
+func (c *Capability) Gather(ctx context.Context, ev *evaluation.Evaluation) (policy.Facts, error) {
 	f, pr, cfg := ev.Forge, ev.PR, ev.Config
 	repo := pr.Ref.Repo
 	facts := policy.Facts{
@@ -252,11 +252,11 @@ func namedTeams(cfg *config.Repo) []string {
 
 // logVerdict writes approvals that did not count because their comment was
 // edited under the audit key, so a rewritten /approve leaves a trace.
-func logVerdict(ctx context.Context, ev *handlers.Evaluation, v policy.Verdict) {
+func logVerdict(ctx context.Context, ev *evaluation.Evaluation, v policy.Verdict) {
 	log := zerolog.Ctx(ctx)
 	for _, ig := range v.Ignored {
 		if strings.Contains(ig.Reason, "edited") {
-			log.Warn().Bool(handlers.AuditKey, true).
+			log.Warn().Bool(evaluation.AuditKey, true).
 				Str("user", ig.User).Int64("comment_id", ig.ID).Str("head_sha", ev.PR.HeadSHA).
 				Str("reason", ig.Reason).
 				Msg("An approval comment was edited after it was posted; it no longer counts")

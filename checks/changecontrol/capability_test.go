@@ -13,11 +13,11 @@ import (
 
 	"github.com/gitward/gitward/checks/changecontrol"
 	"github.com/gitward/gitward/checks/diff"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
 	ghforge "github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/github/githubtest"
 	"github.com/gitward/gitward/forge/snapshot"
-	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/render"
 )
 
@@ -132,7 +132,7 @@ func (fx *fixture) commit(verified bool, reason string) {
 
 func (fx *fixture) evaluate() error {
 	engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{})}
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{changecontrol.New(engine)}, Backoff: time.Millisecond}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{changecontrol.New(engine)}, Backoff: time.Millisecond}
 	return e.Evaluate(fx.t.Context(), fx.f, fx.ref)
 }
 

@@ -5,12 +5,12 @@ import (
 
 	"github.com/gitward/gitward/checks/changecontrol/policy"
 	"github.com/gitward/gitward/checks/diff"
-	"github.com/gitward/gitward/handlers"
+	"github.com/gitward/gitward/evaluation"
 )
 
 // secrets finds the plaintext Secrets the pull request's head renders, in
 // the apps it affects, located in their source files.
-func (c *Capability) secrets(ctx context.Context, ev *handlers.Evaluation) ([]policy.SecretFinding, error) {
+func (c *Capability) secrets(ctx context.Context, ev *evaluation.Evaluation) ([]policy.SecretFinding, error) {
 	in, err := diff.InputsFor(ctx, ev)
 	if err != nil {
 		return nil, err

@@ -4,14 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
-	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/report"
 )
 
 // Sticky is the pull request's sticky comment, which the rendered diff
 // opens.
-var Sticky = handlers.Sticky
+var Sticky = evaluation.Sticky
 
 // Capability publishes the rendered diff of a pull request: the sticky
 // comment and the gitward/diff check run on its head commit.
@@ -22,16 +22,16 @@ type Capability struct {
 // New returns the capability with its engine.
 func New(e *Engine) *Capability { return &Capability{Engine: e} }
 
-// Name implements handlers.Capability.
+// Name implements evaluation.Capability.
 func (c *Capability) Name() string { return "rendered diff" }
 
-// Checks implements handlers.Capability.
+// Checks implements evaluation.Capability.
 func (c *Capability) Checks() []string { return []string{report.DiffCheckName} }
 
 // Evaluate renders the affected apps at base and head, publishes the check
 // and adds the rendered diff to the sticky comment, which the evaluator
 // publishes for the current head only.
-func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) error {
+func (c *Capability) Evaluate(ctx context.Context, ev *evaluation.Evaluation) error {
 	pr := ev.PR
 	run := ev.CheckRun(report.DiffCheckName)
 	run.Status = forge.CheckInProgress
@@ -51,6 +51,6 @@ func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) erro
 	}
 
 	header, sections := report.RenderedDiffComment(result)
-	ev.AddComment(handlers.CommentPart{Header: header, Sections: sections, Significant: len(result.Apps) > 0})
+	ev.AddComment(evaluation.CommentPart{Header: header, Sections: sections, Significant: len(result.Apps) > 0})
 	return ev.Publish(ctx, report.DiffCheck(ev.CheckRun(report.DiffCheckName), result))
 }

@@ -11,11 +11,11 @@ import (
 
 	"github.com/gitward/gitward/checks/changecontrol"
 	"github.com/gitward/gitward/checks/diff"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
 	ghforge "github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/github/githubtest"
 	"github.com/gitward/gitward/forge/snapshot"
-	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/render"
 )
 
@@ -105,7 +105,7 @@ func newFixture(t *testing.T, edits map[string]string) *fixture {
 }
 
 func (fx *fixture) evaluate() error {
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{fx.cap}, Backoff: time.Millisecond}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{fx.cap}, Backoff: time.Millisecond}
 	return e.Evaluate(fx.t.Context(), fx.f, fx.ref)
 }
 
@@ -347,7 +347,7 @@ func TestCapabilitiesShareTheChangeTheyRead(t *testing.T) {
 	fx := newFixture(t, map[string]string{
 		"base/podinfo/deployment.yaml": strings.Replace(baseTree["base/podinfo/deployment.yaml"], "6.5.0", "6.6.0", 1),
 	})
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{fx.cap, changecontrol.New(fx.cap.Engine)}, Backoff: time.Millisecond}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{fx.cap, changecontrol.New(fx.cap.Engine)}, Backoff: time.Millisecond}
 	if err := e.Evaluate(t.Context(), fx.f, fx.ref); err != nil {
 		t.Fatal(err)
 	}

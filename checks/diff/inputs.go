@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
-	"github.com/gitward/gitward/handlers"
 )
 
 // ChangedFiles returns the files the evaluated pull request changes, read
 // from the forge once per evaluation.
-func ChangedFiles(ctx context.Context, ev *handlers.Evaluation) ([]forge.ChangedFile, error) {
+func ChangedFiles(ctx context.Context, ev *evaluation.Evaluation) ([]forge.ChangedFile, error) {
 	v, err := ev.Shared("diff.changed-files", func() (any, error) {
 		return ev.Forge.ChangedFiles(ctx, ev.PR.Ref)
 	})
@@ -25,7 +25,7 @@ func ChangedFiles(ctx context.Context, ev *handlers.Evaluation) ([]forge.Changed
 // changed files. Every capability of one evaluation shares one Inputs, so
 // the trees are opened and the affected apps found once; the snapshots are
 // released when the evaluation closes.
-func InputsFor(ctx context.Context, ev *handlers.Evaluation) (*Inputs, error) {
+func InputsFor(ctx context.Context, ev *evaluation.Evaluation) (*Inputs, error) {
 	v, err := ev.Shared("diff.inputs", func() (any, error) {
 		changed, err := ChangedFiles(ctx, ev)
 		if err != nil {

@@ -15,8 +15,8 @@ import (
 	"github.com/gitward/gitward/checks/diff"
 	"github.com/gitward/gitward/checks/drift/verdict"
 	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
-	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/live"
 	"github.com/gitward/gitward/report"
 	"github.com/rs/zerolog"
@@ -77,14 +77,14 @@ func New(e *diff.Engine, clusters Clusters) *Capability {
 	return &Capability{Engine: e, Clusters: clusters}
 }
 
-// Name implements handlers.Capability.
+// Name implements evaluation.Capability.
 func (c *Capability) Name() string { return "live drift" }
 
-// Checks implements handlers.Capability.
+// Checks implements evaluation.Capability.
 func (c *Capability) Checks() []string { return []string{verdict.CheckName} }
 
-// Evaluate implements handlers.Capability.
-func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) error {
+// Evaluate implements evaluation.Capability.
+func (c *Capability) Evaluate(ctx context.Context, ev *evaluation.Evaluation) error {
 	pr := ev.PR
 	run := ev.CheckRun(verdict.CheckName)
 	run.Status = forge.CheckInProgress
@@ -119,7 +119,7 @@ func (c *Capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) erro
 		for _, a := range apps {
 			significant = significant || a.Cluster != "" || a.Err != nil
 		}
-		ev.AddComment(handlers.CommentPart{Header: header, Sections: sections, Significant: significant})
+		ev.AddComment(evaluation.CommentPart{Header: header, Sections: sections, Significant: significant})
 	}
 	return ev.Publish(ctx, report.DriftCheck(ev.CheckRun(verdict.CheckName), apps, mode))
 }

@@ -12,11 +12,11 @@ import (
 
 	"github.com/gitward/gitward/checks/diff"
 	"github.com/gitward/gitward/checks/drift"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
 	ghforge "github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/github/githubtest"
 	"github.com/gitward/gitward/forge/snapshot"
-	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/internal/livetest"
 	"github.com/gitward/gitward/live"
 	"github.com/gitward/gitward/render"
@@ -170,7 +170,7 @@ func (fx *fixture) scaleByHand(ctx context.Context, replicas int) {
 
 func (fx *fixture) evaluate() {
 	fx.t.Helper()
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{fx.cap}, Backoff: time.Millisecond}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{fx.cap}, Backoff: time.Millisecond}
 	if err := e.Evaluate(fx.t.Context(), fx.f, fx.ref); err != nil {
 		fx.t.Fatal(err)
 	}

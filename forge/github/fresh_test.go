@@ -7,11 +7,11 @@ import (
 
 	"github.com/gitward/gitward/checks/changecontrol"
 	"github.com/gitward/gitward/checks/diff"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/github/githubtest"
 	"github.com/gitward/gitward/forge/snapshot"
-	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/render"
 	"github.com/gregjones/httpcache"
 	"github.com/palantir/go-githubapp/githubapp"
@@ -35,7 +35,7 @@ type freshFixture struct {
 	gh    *githubtest.Server
 	f     *github.Forge
 	ref   forge.PRRef
-	eval  *handlers.Evaluator
+	eval  *evaluation.Evaluator
 	base  string
 	heads int
 }
@@ -57,8 +57,8 @@ func newFreshFixture(t *testing.T, opts ...githubtest.Option) *freshFixture {
 		gh:   gh,
 		f:    github.New(gh.ClientCreator(t, githubapp.WithClientCaching(false, func() httpcache.Cache { return httpcache.NewMemoryCache() })), github.Options{AppID: githubtest.DefaultAppID, Snapshots: cache}),
 		base: base,
-		eval: &handlers.Evaluator{
-			Capabilities: []handlers.Capability{changecontrol.New(&diff.Engine{Renderer: render.NewRenderer(render.Options{})})},
+		eval: &evaluation.Evaluator{
+			Capabilities: []evaluation.Capability{changecontrol.New(&diff.Engine{Renderer: render.NewRenderer(render.Options{})})},
 			Backoff:      time.Millisecond,
 		},
 	}

@@ -6,7 +6,7 @@
 // Webhooks are only hints. Every evaluation reads the current state of the
 // pull request, so a duplicated, late or lost delivery does no harm; the
 // resync loop re-evaluates pull requests whose checks are missing or stale.
-package handlers
+package evaluation
 
 import (
 	"context"
@@ -18,11 +18,17 @@ import (
 
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 	"github.com/rs/zerolog"
 )
 
 // RepoConfigPath is where a repository keeps its gitward policy.
 const RepoConfigPath = ".gitward.yaml"
+
+// AuditKey marks log lines that record security-relevant events (an
+// approval comment edited or deleted after it was posted) for log
+// pipelines that keep an audit trail.
+const AuditKey = "gitward_audit"
 
 // Capability is one gitward feature that evaluates a pull request and
 // publishes check runs on its head commit.
@@ -75,7 +81,7 @@ func (ev *Evaluation) HeadPushedAt(ctx context.Context) (time.Time, error) {
 	}
 	head, since, err := clock.HeadSince(ctx, ev.PR.Ref)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("when %s arrived on %s: %w", short(ev.PR.HeadSHA), ev.PR.Ref, err)
+		return time.Time{}, fmt.Errorf("when %s arrived on %s: %w", markdown.Short(ev.PR.HeadSHA), ev.PR.Ref, err)
 	}
 	if head != ev.PR.HeadSHA {
 		return time.Time{}, nil
@@ -245,7 +251,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 	if err != nil {
 		return fmt.Errorf("evaluate %s: %w", ref, err)
 	}
-	ev := newEvaluation(f, pr, nil, runs, e.now())
+	ev := New(f, pr, nil, runs, e.now())
 	defer ev.Close()
 
 	cfg, cfgErr := LoadRepoConfig(ctx, f, ref.Repo, pr.BaseSHA)
@@ -321,17 +327,17 @@ func (e *Evaluator) Evaluate(ctx context.Context, f forge.Forge, ref forge.PRRef
 // fails, so a passing forge error does not fail a check. Capabilities are
 // idempotent: each run re-reads the facts and republishes in place.
 func (e *Evaluator) evaluateWithRetries(ctx context.Context, c Capability, ev *Evaluation) error {
-	return retry(ctx, e.Retries, e.Backoff, func() error { return c.Evaluate(ctx, ev) },
+	return Retry(ctx, e.Retries, e.Backoff, func() error { return c.Evaluate(ctx, ev) },
 		func(attempt int, wait time.Duration, err error) {
 			zerolog.Ctx(ctx).Warn().Err(err).Str("capability", c.Name()).Int("attempt", attempt).Dur("retry_in", wait).Msg("Capability failed; retrying")
 		})
 }
 
-// retry runs do, and again while it fails: at most retries more times,
+// Retry runs do, and again while it fails: at most retries more times,
 // first after wait, then twice as long each time. Zero values mean 2
 // retries from 2 seconds; a negative retries means none. failed, when set,
 // hears of each failure that is retried. It returns do's last error.
-func retry(ctx context.Context, retries int, wait time.Duration, do func() error, failed func(attempt int, wait time.Duration, err error)) error {
+func Retry(ctx context.Context, retries int, wait time.Duration, do func() error, failed func(attempt int, wait time.Duration, err error)) error {
 	if retries == 0 {
 		retries = 2
 	}
@@ -355,9 +361,9 @@ func retry(ctx context.Context, retries int, wait time.Duration, do func() error
 	}
 }
 
-// newEvaluation starts evaluating pr, whose head carries runs, under cfg.
+// New starts evaluating pr, whose head carries runs, under cfg.
 // FirstSeen is the earliest start of a run there, or started.
-func newEvaluation(f forge.Forge, pr *forge.PullRequest, cfg *config.Repo, runs []forge.CheckRun, started time.Time) *Evaluation {
+func New(f forge.Forge, pr *forge.PullRequest, cfg *config.Repo, runs []forge.CheckRun, started time.Time) *Evaluation {
 	ev := &Evaluation{Forge: f, PR: pr, Config: cfg, Started: started, FirstSeen: started, existing: latestByName(runs)}
 	for _, r := range runs {
 		if !r.StartedAt.IsZero() && r.StartedAt.Before(ev.FirstSeen) {
@@ -365,20 +371,6 @@ func newEvaluation(f forge.Forge, pr *forge.PullRequest, cfg *config.Repo, runs 
 		}
 	}
 	return ev
-}
-
-// gathererOf is the capability of e that gathers change control's facts,
-// or nil.
-func gathererOf(e *Evaluator) Gatherer {
-	if e == nil {
-		return nil
-	}
-	for _, c := range e.Capabilities {
-		if g, ok := c.(Gatherer); ok {
-			return g
-		}
-	}
-	return nil
 }
 
 // latestByName keeps the newest run of each name.
@@ -410,9 +402,9 @@ func (e *Evaluator) NeedsEvaluation(pr forge.PullRequest, runs []forge.CheckRun)
 		base, updated, ours := parseExternalID(run.ExternalID)
 		switch {
 		case !ok:
-			return true, fmt.Sprintf("check %s is missing on %s", name, short(pr.HeadSHA))
+			return true, fmt.Sprintf("check %s is missing on %s", name, markdown.Short(pr.HeadSHA))
 		case !ours || base != pr.BaseSHA:
-			return true, fmt.Sprintf("check %s was computed against another base than %s", name, short(pr.BaseSHA))
+			return true, fmt.Sprintf("check %s was computed against another base than %s", name, markdown.Short(pr.BaseSHA))
 		case pr.UpdatedAt.Truncate(time.Second).After(updated):
 			return true, fmt.Sprintf("check %s predates the pull request's update at %s", name, pr.UpdatedAt.UTC().Format(time.RFC3339))
 		case run.Status != forge.CheckCompleted && !run.StartedAt.IsZero() && e.now().Sub(run.StartedAt) > stale:
@@ -430,7 +422,7 @@ type InvalidConfigError struct {
 }
 
 func (e *InvalidConfigError) Error() string {
-	return fmt.Sprintf("%s at %s: %v", RepoConfigPath, short(e.SHA), e.Err)
+	return fmt.Sprintf("%s at %s: %v", RepoConfigPath, markdown.Short(e.SHA), e.Err)
 }
 
 func (e *InvalidConfigError) Unwrap() error { return e.Err }
@@ -438,7 +430,7 @@ func (e *InvalidConfigError) Unwrap() error { return e.Err }
 // Summary explains the problem in Markdown for a check run.
 func (e *InvalidConfigError) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "gitward reads its policy from `%s` on the base branch (commit %s), and that file is invalid, so no check can pass until it is fixed on the base branch:\n\n```\n%s\n```\n", RepoConfigPath, short(e.SHA), e.Err)
+	fmt.Fprintf(&b, "gitward reads its policy from `%s` on the base branch (commit %s), and that file is invalid, so no check can pass until it is fixed on the base branch:\n\n```\n%s\n```\n", RepoConfigPath, markdown.Short(e.SHA), e.Err)
 	b.WriteString("\nRun `gitward config validate .gitward.yaml` locally to check a fix.")
 	return b.String()
 }
@@ -475,18 +467,11 @@ func LoadRepoConfig(ctx context.Context, f forge.Reader, repo forge.Repo, sha st
 		return config.DefaultRepo(), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s at %s: %w", RepoConfigPath, short(sha), err)
+		return nil, fmt.Errorf("read %s at %s: %w", RepoConfigPath, markdown.Short(sha), err)
 	}
 	cfg, err := config.ParseRepo(RepoConfigPath, data)
 	if err != nil {
 		return nil, &InvalidConfigError{SHA: sha, Err: err}
 	}
 	return cfg, nil
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -1,17 +1,18 @@
-package handlers_test
+package evaluation_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gitward/gitward/evaluation/evaluationtest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
 	ghforge "github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/github/githubtest"
-	"github.com/gitward/gitward/handlers"
 )
 
 func newForge(t *testing.T) (*ghforge.Forge, *githubtest.Server, forge.Repo) {
@@ -28,31 +29,6 @@ const (
 	baseSHA = "1111111111111111111111111111111111111111"
 	headSHA = "2222222222222222222222222222222222222222"
 )
-
-// capability records what it was given and publishes one check.
-type capability struct {
-	name   string
-	checks []string
-	err    error
-	got    *handlers.Evaluation
-}
-
-func (c *capability) Name() string     { return c.name }
-func (c *capability) Checks() []string { return c.checks }
-func (c *capability) Evaluate(ctx context.Context, ev *handlers.Evaluation) error {
-	c.got = ev
-	if c.err != nil {
-		return c.err
-	}
-	for _, name := range c.checks {
-		run := ev.CheckRun(name)
-		run.Status, run.Conclusion, run.Summary = forge.CheckCompleted, forge.ConclusionSuccess, "ok"
-		if err := ev.Publish(ctx, run); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 func seed(gh *githubtest.Server, baseConfig, headConfig string) forge.PRRef {
 	base, head := map[string]string{"README.md": "x"}, map[string]string{"README.md": "y"}
@@ -76,15 +52,15 @@ func TestPolicyIsReadFromTheBaseCommit(t *testing.T) {
 	t.Run("a pull request that rewrites the policy is still judged by the base policy", func(t *testing.T) {
 		f, gh, _ := newForge(t)
 		ref := seed(gh, validConfig, "version: 1\napprovals:\n  required: 0\n")
-		c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
-		e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}}
+		c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
+		e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}
 		if err := e.Evaluate(t.Context(), f, ref); err != nil {
 			t.Fatal(err)
 		}
-		if c.got == nil || c.got.Config == nil {
+		if c.Got == nil || c.Got.Config == nil {
 			t.Fatal("capability did not run with a config")
 		}
-		if got := c.got.Config.Approvals.Required; got != 2 {
+		if got := c.Got.Config.Approvals.Required; got != 2 {
 			t.Errorf("approvals.required = %d, want the base commit's 2", got)
 		}
 		for _, r := range gh.Requests() {
@@ -96,8 +72,8 @@ func TestPolicyIsReadFromTheBaseCommit(t *testing.T) {
 	t.Run("an invalid policy added by the pull request does not matter", func(t *testing.T) {
 		f, gh, _ := newForge(t)
 		ref := seed(gh, "", "version: 1\nunknown_key: true\n")
-		c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
-		e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}}
+		c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
+		e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}
 		if err := e.Evaluate(t.Context(), f, ref); err != nil {
 			t.Fatal(err)
 		}
@@ -105,8 +81,8 @@ func TestPolicyIsReadFromTheBaseCommit(t *testing.T) {
 		if len(runs) != 1 || runs[0].Conclusion != "success" {
 			t.Errorf("check runs = %+v, want the capability's success", runs)
 		}
-		if c.got.Config.Approvals.Required != 1 {
-			t.Errorf("without a base config the defaults apply; got required %d", c.got.Config.Approvals.Required)
+		if c.Got.Config.Approvals.Required != 1 {
+			t.Errorf("without a base config the defaults apply; got required %d", c.Got.Config.Approvals.Required)
 		}
 	})
 }
@@ -114,13 +90,13 @@ func TestPolicyIsReadFromTheBaseCommit(t *testing.T) {
 func TestAnInvalidBasePolicyFailsEveryCheckWithTheLine(t *testing.T) {
 	f, gh, _ := newForge(t)
 	ref := seed(gh, "version: 1\napprovals:\n  required: -1\n  bogus: true\n", validConfig)
-	c1 := &capability{name: "diff", checks: []string{"gitward/diff"}}
-	c2 := &capability{name: "cc", checks: []string{"gitward/change-control"}}
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{c1, c2}}
+	c1 := &evaluationtest.Check{ID: "diff", Runs: []string{"gitward/diff"}}
+	c2 := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c1, c2}}
 	if err := e.Evaluate(t.Context(), f, ref); err != nil {
 		t.Fatal(err)
 	}
-	if c1.got != nil || c2.got != nil {
+	if c1.Got != nil || c2.Got != nil {
 		t.Error("capabilities ran despite an invalid policy")
 	}
 	runs := gh.CheckRuns("octo-org/clusters", headSHA)
@@ -150,9 +126,9 @@ func TestAnInvalidBasePolicyFailsEveryCheckWithTheLine(t *testing.T) {
 func TestACapabilityErrorFailsItsOwnChecksOnly(t *testing.T) {
 	f, gh, _ := newForge(t)
 	ref := seed(gh, validConfig, "")
-	broken := &capability{name: "diff", checks: []string{"gitward/diff"}, err: errors.New("render apps/podinfo: missing file base/deploy.yaml")}
-	ok := &capability{name: "cc", checks: []string{"gitward/change-control"}}
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{broken, ok}, Backoff: time.Millisecond}
+	broken := &evaluationtest.Check{ID: "diff", Runs: []string{"gitward/diff"}, Err: errors.New("render apps/podinfo: missing file base/deploy.yaml")}
+	ok := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{broken, ok}, Backoff: time.Millisecond}
 	err := e.Evaluate(t.Context(), f, ref)
 	if err == nil || !strings.Contains(err.Error(), "missing file") {
 		t.Fatalf("error = %v, want the capability's error", err)
@@ -172,8 +148,8 @@ func TestACapabilityErrorFailsItsOwnChecksOnly(t *testing.T) {
 func TestReevaluationUpdatesChecksInPlace(t *testing.T) {
 	f, gh, _ := newForge(t)
 	ref := seed(gh, validConfig, "")
-	c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}}
+	c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}
 	for i := 0; i < 3; i++ {
 		if err := e.Evaluate(t.Context(), f, ref); err != nil {
 			t.Fatal(err)
@@ -183,7 +159,7 @@ func TestReevaluationUpdatesChecksInPlace(t *testing.T) {
 	if len(runs) != 1 {
 		t.Errorf("three evaluations left %d check runs, want 1", len(runs))
 	}
-	if !strings.HasPrefix(runs[0].ExternalID, handlers.ExternalIDPrefix+baseSHA+" updated=") {
+	if !strings.HasPrefix(runs[0].ExternalID, evaluation.ExternalIDPrefix+baseSHA+" updated=") {
 		t.Errorf("external ID %q does not record the base", runs[0].ExternalID)
 	}
 }
@@ -192,13 +168,13 @@ func TestClosedPullRequestsAreNotEvaluated(t *testing.T) {
 	f, gh, _ := newForge(t)
 	gh.SetTree("octo-org/clusters", baseSHA, map[string]string{"a": "b"})
 	n := gh.AddPullRequest("octo-org/clusters", githubtest.PullRequest{Author: "alice", BaseSHA: baseSHA, HeadRef: "x", HeadSHA: headSHA, State: "closed"})
-	c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}}
+	c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}
 	ref := forge.PRRef{Repo: forge.Repo{Owner: "octo-org", Name: "clusters", InstallationID: 7}, Number: n}
 	if err := e.Evaluate(t.Context(), f, ref); err != nil {
 		t.Fatal(err)
 	}
-	if c.got != nil {
+	if c.Got != nil {
 		t.Error("a closed pull request was evaluated")
 	}
 }
@@ -207,8 +183,8 @@ func TestAnUnreadablePolicyPublishesNothing(t *testing.T) {
 	f, gh, _ := newForge(t)
 	ref := seed(gh, validConfig, "")
 	gh.FailNext("GET", "/repos/{owner}/{repo}/contents/{path}", 500, 1)
-	c := &capability{name: "cc", checks: []string{"gitward/change-control"}}
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}}
+	c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}
 	err := e.Evaluate(t.Context(), f, ref)
 	if err == nil || !strings.Contains(err.Error(), ".gitward.yaml") {
 		t.Fatalf("error = %v, want one naming the config", err)
@@ -220,13 +196,13 @@ func TestAnUnreadablePolicyPublishesNothing(t *testing.T) {
 
 func TestNeedsEvaluation(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	e := &handlers.Evaluator{
-		Capabilities: []handlers.Capability{&capability{checks: []string{"gitward/diff", "gitward/change-control"}}},
+	e := &evaluation.Evaluator{
+		Capabilities: []evaluation.Capability{&evaluationtest.Check{Runs: []string{"gitward/diff", "gitward/change-control"}}},
 		Now:          func() time.Time { return now },
 	}
 	pr := forge.PullRequest{BaseSHA: baseSHA, HeadSHA: headSHA, UpdatedAt: now.Add(-time.Hour)}
 	done := func(name string) forge.CheckRun {
-		return forge.CheckRun{ID: 1, Name: name, Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(baseSHA, now.Add(-time.Hour))}
+		return forge.CheckRun{ID: 1, Name: name, Status: forge.CheckCompleted, ExternalID: evaluation.ExternalID(baseSHA, now.Add(-time.Hour))}
 	}
 	tests := []struct {
 		name string
@@ -236,12 +212,12 @@ func TestNeedsEvaluation(t *testing.T) {
 	}{
 		{"every check complete against the current base needs nothing", []forge.CheckRun{done("gitward/diff"), done("gitward/change-control")}, false, ""},
 		{"a missing check needs an evaluation", []forge.CheckRun{done("gitward/diff")}, true, "gitward/change-control is missing"},
-		{"a check computed against another base needs an evaluation", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(headSHA, time.Time{})}}, true, "another base"},
+		{"a check computed against another base needs an evaluation", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: evaluation.ExternalID(headSHA, time.Time{})}}, true, "another base"},
 		{"a check from another tool with our name is not ours", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckCompleted}}, true, "another base"},
-		{"a check in progress for a minute is left alone", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckInProgress, ExternalID: handlers.ExternalID(baseSHA, now.Add(-time.Hour)), StartedAt: now.Add(-time.Minute)}}, false, ""},
-		{"a check in progress for an hour is stale", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckInProgress, ExternalID: handlers.ExternalID(baseSHA, now.Add(-time.Hour)), StartedAt: now.Add(-time.Hour)}}, true, "in_progress since"},
-		{"a check computed before the pull request's last update needs an evaluation", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(baseSHA, now.Add(-2*time.Hour))}}, true, "predates the pull request's update"},
-		{"the newest run of a name decides", []forge.CheckRun{done("gitward/diff"), {ID: 5, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: handlers.ExternalID(baseSHA, now.Add(-time.Hour))}, {ID: 3, Name: "gitward/change-control", Status: forge.CheckQueued, ExternalID: "x"}}, false, ""},
+		{"a check in progress for a minute is left alone", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckInProgress, ExternalID: evaluation.ExternalID(baseSHA, now.Add(-time.Hour)), StartedAt: now.Add(-time.Minute)}}, false, ""},
+		{"a check in progress for an hour is stale", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckInProgress, ExternalID: evaluation.ExternalID(baseSHA, now.Add(-time.Hour)), StartedAt: now.Add(-time.Hour)}}, true, "in_progress since"},
+		{"a check computed before the pull request's last update needs an evaluation", []forge.CheckRun{done("gitward/diff"), {ID: 2, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: evaluation.ExternalID(baseSHA, now.Add(-2*time.Hour))}}, true, "predates the pull request's update"},
+		{"the newest run of a name decides", []forge.CheckRun{done("gitward/diff"), {ID: 5, Name: "gitward/change-control", Status: forge.CheckCompleted, ExternalID: evaluation.ExternalID(baseSHA, now.Add(-time.Hour))}, {ID: 3, Name: "gitward/change-control", Status: forge.CheckQueued, ExternalID: "x"}}, false, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -254,31 +230,31 @@ func TestNeedsEvaluation(t *testing.T) {
 }
 
 func ExampleExternalID() {
-	fmt.Println(handlers.ExternalID(baseSHA, time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)))
+	fmt.Println(evaluation.ExternalID(baseSHA, time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)))
 	// Output: gitward/v1 base=1111111111111111111111111111111111111111 updated=2026-11-27T09:30:00Z
 }
 
 // flaky fails its first evaluations, as a capability does when the forge
 // has a passing outage.
 type flaky struct {
-	capability
+	evaluationtest.Check
 	failures int
 	calls    int
 }
 
-func (c *flaky) Evaluate(ctx context.Context, ev *handlers.Evaluation) error {
+func (c *flaky) Evaluate(ctx context.Context, ev *evaluation.Evaluation) error {
 	c.calls++
 	if c.calls <= c.failures {
 		return errors.New("github: 502 Bad Gateway")
 	}
-	return c.capability.Evaluate(ctx, ev)
+	return c.Check.Evaluate(ctx, ev)
 }
 
 func TestAPassingForgeErrorIsRetriedBeforeTheCheckFails(t *testing.T) {
 	f, gh, _ := newForge(t)
 	ref := seed(gh, validConfig, "")
-	c := &flaky{capability: capability{name: "cc", checks: []string{"gitward/change-control"}}, failures: 2}
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}, Backoff: time.Millisecond}
+	c := &flaky{Check: evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}, failures: 2}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}, Backoff: time.Millisecond}
 	if err := e.Evaluate(t.Context(), f, ref); err != nil {
 		t.Fatalf("two failures then success: %v", err)
 	}
@@ -286,8 +262,8 @@ func TestAPassingForgeErrorIsRetriedBeforeTheCheckFails(t *testing.T) {
 		t.Errorf("check runs = %+v, want the success of the third attempt", runs)
 	}
 
-	c = &flaky{capability: capability{name: "cc", checks: []string{"gitward/change-control"}}, failures: 3}
-	e = &handlers.Evaluator{Capabilities: []handlers.Capability{c}, Backoff: time.Millisecond}
+	c = &flaky{Check: evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}, failures: 3}
+	e = &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}, Backoff: time.Millisecond}
 	if err := e.Evaluate(t.Context(), f, ref); err == nil {
 		t.Fatal("three failures: no error")
 	}
@@ -307,8 +283,8 @@ func TestFirstSeenIsTheEarliestCheckOnTheHead(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen time.Time
-	c := &probe{check: func(ev *handlers.Evaluation) { seen = ev.FirstSeen }}
-	e := &handlers.Evaluator{Capabilities: []handlers.Capability{c}}
+	c := &probe{check: func(ev *evaluation.Evaluation) { seen = ev.FirstSeen }}
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}
 	if err := e.Evaluate(t.Context(), f, ref); err != nil {
 		t.Fatal(err)
 	}
@@ -318,11 +294,11 @@ func TestFirstSeenIsTheEarliestCheckOnTheHead(t *testing.T) {
 }
 
 // probe is a capability that only looks at the evaluation.
-type probe struct{ check func(*handlers.Evaluation) }
+type probe struct{ check func(*evaluation.Evaluation) }
 
 func (p *probe) Name() string     { return "probe" }
 func (p *probe) Checks() []string { return []string{"gitward/probe"} }
-func (p *probe) Evaluate(_ context.Context, ev *handlers.Evaluation) error {
+func (p *probe) Evaluate(_ context.Context, ev *evaluation.Evaluation) error {
 	p.check(ev)
 	return nil
 }

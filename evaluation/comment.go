@@ -1,4 +1,4 @@
-package handlers
+package evaluation
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/report"
+	"github.com/gitward/gitward/report/markdown"
 	"github.com/rs/zerolog"
 )
 
@@ -113,7 +114,7 @@ func (e *Evaluator) checkReports(ev *Evaluation) []report.Section {
 			b.WriteString(strings.TrimSpace(run.Text) + "\n\n")
 		}
 		for _, a := range run.Annotations {
-			fmt.Fprintf(&b, "- `%s:%d`: %s\n", a.Path, a.StartLine, oneLine(a.Message))
+			fmt.Fprintf(&b, "- `%s:%d`: %s\n", a.Path, a.StartLine, markdown.Clip(markdown.OneLine(a.Message), 80))
 		}
 		out = append(out, report.Section{Text: b.String()})
 	}
