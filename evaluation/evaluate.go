@@ -64,7 +64,8 @@ type Evaluation struct {
 	// checks show no text, for the sticky comment.
 	reports map[string]forge.CheckRun
 	comment []CommentPart
-	shared  map[string]any
+	changed *[]forge.ChangedFile
+	shared  map[any]any // by *Shared
 	closers []func()
 }
 
@@ -89,23 +90,44 @@ func (ev *Evaluation) HeadPushedAt(ctx context.Context) (time.Time, error) {
 	return since, nil
 }
 
-// Shared returns the value the evaluation keeps under key, making it with
-// make the first time. Capabilities read the same facts (changed files,
-// snapshots, the apps a change affects) through it once per evaluation
-// instead of once each. An error is returned, not kept. Capabilities run one
-// after another, so an Evaluation is not safe for concurrent use.
-func (ev *Evaluation) Shared(key string, make func() (any, error)) (any, error) {
-	if v, ok := ev.shared[key]; ok {
-		return v, nil
+// ChangedFiles returns the files the pull request changes, read from the
+// forge once per evaluation: every check that asks shares the answer.
+func (ev *Evaluation) ChangedFiles(ctx context.Context) ([]forge.ChangedFile, error) {
+	if ev.changed == nil {
+		files, err := ev.Forge.ChangedFiles(ctx, ev.PR.Ref)
+		if err != nil {
+			return nil, err
+		}
+		ev.changed = &files
+	}
+	return *ev.changed, nil
+}
+
+// Shared is a value of type T that one evaluation computes once for all the
+// checks that ask for it, such as the apps a change affects. Declare one
+// package-level Shared per value; its address is its identity, so no two
+// packages can collide and reading it needs no type assertion.
+type Shared[T any] struct {
+	// Name says what the value is, for errors.
+	Name string
+}
+
+// Get returns the value ev keeps for s, making it with make the first
+// time. An error is returned, not kept. Checks run one after another, so
+// an Evaluation is not safe for concurrent use.
+func (s *Shared[T]) Get(ev *Evaluation, make func() (T, error)) (T, error) {
+	if v, ok := ev.shared[s]; ok {
+		return v.(T), nil
 	}
 	v, err := make()
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, fmt.Errorf("%s: %w", s.Name, err)
 	}
 	if ev.shared == nil {
-		ev.shared = map[string]any{}
+		ev.shared = map[any]any{}
 	}
-	ev.shared[key] = v
+	ev.shared[s] = v
 	return v, nil
 }
 
@@ -119,7 +141,7 @@ func (ev *Evaluation) Close() {
 	for i := len(ev.closers) - 1; i >= 0; i-- {
 		ev.closers[i]()
 	}
-	ev.closers, ev.shared = nil, nil
+	ev.closers, ev.shared, ev.changed = nil, nil, nil
 }
 
 // ExternalIDPrefix marks check runs gitward owns; the rest of the external

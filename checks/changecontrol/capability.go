@@ -140,7 +140,7 @@ func (c *Capability) Gather(ctx context.Context, ev *evaluation.Evaluation) (pol
 			}
 		}
 	}
-	changed, err := diff.ChangedFiles(ctx, ev)
+	changed, err := ev.ChangedFiles(ctx)
 	if err != nil {
 		return facts, err
 	}

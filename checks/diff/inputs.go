@@ -5,29 +5,20 @@ import (
 	"fmt"
 
 	"github.com/gitward/gitward/evaluation"
-	"github.com/gitward/gitward/forge"
 )
 
-// ChangedFiles returns the files the evaluated pull request changes, read
-// from the forge once per evaluation.
-func ChangedFiles(ctx context.Context, ev *evaluation.Evaluation) ([]forge.ChangedFile, error) {
-	v, err := ev.Shared("diff.changed-files", func() (any, error) {
-		return ev.Forge.ChangedFiles(ctx, ev.PR.Ref)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.([]forge.ChangedFile), nil
-}
+// inputs is the evaluated pull request as the engine reads it, shared by
+// every check of one evaluation.
+var inputs = evaluation.Shared[*Inputs]{Name: "read the pull request's trees"}
 
 // InputsFor returns the evaluated pull request as the engine reads it: the
 // policy at its base, the snapshots of its base and head commits and its
-// changed files. Every capability of one evaluation shares one Inputs, so
-// the trees are opened and the affected apps found once; the snapshots are
+// changed files. Every check of one evaluation shares one Inputs, so the
+// trees are opened and the affected apps found once; the snapshots are
 // released when the evaluation closes.
 func InputsFor(ctx context.Context, ev *evaluation.Evaluation) (*Inputs, error) {
-	v, err := ev.Shared("diff.inputs", func() (any, error) {
-		changed, err := ChangedFiles(ctx, ev)
+	return inputs.Get(ev, func() (*Inputs, error) {
+		changed, err := ev.ChangedFiles(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -49,8 +40,4 @@ func InputsFor(ctx context.Context, ev *evaluation.Evaluation) (*Inputs, error) 
 			Changed: changed,
 		}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Inputs), nil
 }
