@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/gitward/gitward/audit"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -23,7 +24,6 @@ import (
 	"github.com/gitward/gitward/forge"
 	glforge "github.com/gitward/gitward/forge/gitlab"
 	"github.com/gitward/gitward/forge/gitlab/gitlabtest"
-	"github.com/gitward/gitward/handlers"
 	"github.com/gitward/gitward/internal/livetest"
 	"github.com/gitward/gitward/live"
 	"github.com/gitward/gitward/render"
@@ -96,7 +96,8 @@ func newGLHarnessWith(t *testing.T, po gitlabtest.ProjectOptions, baseFiles map[
 
 	logs := &syncBuffer{}
 	engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{CacheSize: 64 << 20})}
-	caps := []evaluation.Capability{diff.New(engine), changecontrol.New(engine)}
+	cc := changecontrol.New(engine)
+	caps := []evaluation.Capability{diff.New(engine), cc}
 	if extra != nil {
 		caps = append(caps, extra(engine)...)
 	}
@@ -110,6 +111,8 @@ func newGLHarnessWith(t *testing.T, po gitlabtest.ProjectOptions, baseFiles map[
 		SnapshotDir:         t.TempDir(),
 		SnapshotMaxBytes:    1 << 30,
 		Capabilities:        caps,
+		Gatherer:            cc,
+		Renderer:            engine.Renderer,
 		PushRecheck:         time.Millisecond,
 		Logger:              zerolog.New(logs).Level(zerolog.DebugLevel),
 	})
@@ -459,7 +462,7 @@ func TestGitLabBreakGlassMergeIsAuditedAndReviewed(t *testing.T) {
 	if !ok || !strings.Contains(record, `"break_glass"`) || !strings.Contains(record, "the site is down") || !strings.Contains(record, merge) {
 		t.Fatalf("audit record %s = %s", rec.Path, record)
 	}
-	if unreviewed, err := glf.IssuesLabelled(t.Context(), repo, handlers.UnreviewedLabel); err != nil || len(unreviewed) != 0 {
+	if unreviewed, err := glf.IssuesLabelled(t.Context(), repo, audit.UnreviewedLabel); err != nil || len(unreviewed) != 0 {
 		t.Errorf("the merge's push was reported as unreviewed: %+v, %v", unreviewed, err)
 	}
 	reviews, err := glf.IssuesLabelled(t.Context(), repo, "post-incident")
@@ -572,7 +575,7 @@ func TestGitLabPushPastReviewIsRecorded(t *testing.T) {
 		t.Fatalf("audit record = %s", record)
 	}
 	glf := h.srv.GitLab(h.host)
-	issues, err := glf.IssuesLabelled(t.Context(), forge.Repo{Host: h.host, Owner: "platform", Name: "gitops"}, handlers.UnreviewedLabel)
+	issues, err := glf.IssuesLabelled(t.Context(), forge.Repo{Host: h.host, Owner: "platform", Name: "gitops"}, audit.UnreviewedLabel)
 	if err != nil || len(issues) != 1 || !strings.Contains(issues[0].Body, "@mallory") || !strings.Contains(issues[0].Body, after[:7]) {
 		t.Fatalf("unreviewed-change issues = %+v, %v", issues, err)
 	}
@@ -582,7 +585,7 @@ func TestGitLabPushPastReviewIsRecorded(t *testing.T) {
 		ev["ref"], ev["before"], ev["after"] = "refs/heads/main", before, after
 		ev["user_username"] = "mallory"
 	}))
-	if again, _ := glf.IssuesLabelled(t.Context(), forge.Repo{Host: h.host, Owner: "platform", Name: "gitops"}, handlers.UnreviewedLabel); len(again) != 1 {
+	if again, _ := glf.IssuesLabelled(t.Context(), forge.Repo{Host: h.host, Owner: "platform", Name: "gitops"}, audit.UnreviewedLabel); len(again) != 1 {
 		t.Errorf("%d issues after a redelivery, want 1", len(again))
 	}
 	if h.gl.BranchHead(glProject, "gitward/audit") != tip {
@@ -834,7 +837,7 @@ func TestGitLabAManuallyMergedMergeRequestDoesNotHideAPush(t *testing.T) {
 		ev["ref"], ev["before"], ev["after"] = "refs/heads/main", before, head
 		ev["user_username"] = "alice"
 	}))
-	issues, err := h.srv.GitLab(h.host).IssuesLabelled(t.Context(), forge.Repo{Host: h.host, Owner: "platform", Name: "gitops"}, handlers.UnreviewedLabel)
+	issues, err := h.srv.GitLab(h.host).IssuesLabelled(t.Context(), forge.Repo{Host: h.host, Owner: "platform", Name: "gitops"}, audit.UnreviewedLabel)
 	if err != nil || len(issues) != 1 || !strings.Contains(issues[0].Body, head[:7]) {
 		t.Fatalf("unreviewed-change issues = %+v, %v", issues, err)
 	}

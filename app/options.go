@@ -56,7 +56,6 @@ func OptionsFromConfig(cfg *config.Server, log zerolog.Logger) (Options, error) 
 			MaxFiles:     cfg.Snapshots.MaxFiles,
 			MaxFileBytes: int64(cfg.Snapshots.MaxFileSize),
 		},
-		Capabilities:         capabilities(cfg, renderer),
 		DriftScanInterval:    time.Duration(cfg.Drift.ScanInterval),
 		DriftScanConcurrency: cfg.Drift.Concurrency,
 		Clusters:             cfg.Clusters,
@@ -64,6 +63,7 @@ func OptionsFromConfig(cfg *config.Server, log zerolog.Logger) (Options, error) 
 		LeaderElection:       cfg.LeaderElection,
 		Logger:               log,
 	}
+	opts.Capabilities, opts.Gatherer = capabilities(cfg, renderer)
 	if cfg.GitHub.Enabled() {
 		opts.GitHubAppID = cfg.GitHub.AppID
 		opts.GitHubPrivateKey = []byte(cfg.GitHub.PrivateKey.Reveal())
@@ -79,16 +79,18 @@ func OptionsFromConfig(cfg *config.Server, log zerolog.Logger) (Options, error) 
 // capabilities are the evaluations gitward runs on each pull request. The
 // rendered diff, change control and drift share the server's one renderer
 // (its cache and its bound on concurrent renders), so each app is rendered
-// once per commit.
-func capabilities(cfg *config.Server, renderer *render.Renderer) []evaluation.Capability {
+// once per commit. The change-control check is returned on its own too: it
+// gathers the facts of merge records and post-incident reviews.
+func capabilities(cfg *config.Server, renderer *render.Renderer) ([]evaluation.Capability, *changecontrol.Capability) {
 	engine := &diff.Engine{Renderer: renderer}
-	caps := []evaluation.Capability{diff.New(engine), changecontrol.New(engine)}
+	cc := changecontrol.New(engine)
+	caps := []evaluation.Capability{diff.New(engine), cc}
 	if len(cfg.Clusters) > 0 {
 		// Live drift needs clusters; without any, gitward/drift is not
 		// published at all rather than always neutral.
 		caps = append(caps, drift.New(engine, &drift.Connector{Config: cfg.Clusters}))
 	}
-	return caps
+	return caps, cc
 }
 
 // cacheBytes maps the config's cache size, where 0 turns caching off, onto

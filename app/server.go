@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gitward/gitward/audit"
 	"net"
 	"net/http"
 	"sync"
@@ -92,6 +93,10 @@ type Options struct {
 
 	// Capabilities evaluate pull requests; each later feature adds one.
 	Capabilities []evaluation.Capability
+	// Gatherer reads change control's facts for the audit record of a
+	// merge and for post-incident reviews: the change-control check among
+	// Capabilities. Without it, records say the facts could not be read.
+	Gatherer audit.Gatherer
 
 	// DriftScanInterval is the time between drift scans of the default
 	// branches (package scan); zero turns the scan off.
@@ -226,10 +231,12 @@ func New(opts Options) (*Server, error) {
 	// One set of handlers serves both forges: the GitHub ones decode
 	// GitHub's payloads, handlers.GitLab decodes GitLab's and calls the
 	// same code. Each keeps its own dedup marks for the audit ledger.
-	merged := &handlers.Merged{PullRequest: handlers.PullRequest{Forge: s.forge, Evaluator: evaluator}, Version: Version}
-	resync.Ledger = merged
-	push := &handlers.Push{Forge: s.forge, Version: Version, Recheck: opts.PushRecheck}
-	comments := &handlers.IssueComment{Forge: s.forge, Evaluator: evaluator, Version: Version}
+	reviews := &audit.Reviews{Gather: opts.Gatherer, Version: Version}
+	recorder := &audit.Recorder{Gather: opts.Gatherer, Renderer: opts.Renderer, Reviews: reviews, Version: Version}
+	resync.Ledger = recorder
+	merged := &handlers.Merged{PullRequest: handlers.PullRequest{Forge: s.forge, Evaluator: evaluator}, Recorder: recorder}
+	push := &handlers.Push{Forge: s.forge, Pushes: &audit.Pushes{Version: Version, Recheck: opts.PushRecheck}}
+	comments := &handlers.IssueComment{Forge: s.forge, Evaluator: evaluator, Reviews: reviews}
 	mux := http.NewServeMux()
 	if github {
 		eventHandlers := []githubapp.EventHandler{

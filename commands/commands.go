@@ -168,3 +168,10 @@ func clip(s string) string {
 	r := []rune(s)
 	return string(r[:max]) + "…"
 }
+
+// The reactions gitward puts on a comment to answer the commands in it.
+const (
+	Accepted = "+1"       // every command was carried out
+	Refused  = "confused" // a command was refused or malformed
+	Seen     = "eyes"     // the commands were read and need no new evaluation (help)
+)

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/gitward/gitward/audit"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +71,10 @@ type ccFixture struct {
 	log      *syncBuffer
 	comments *handlers.IssueComment
 	reviews  *handlers.PullRequestReview
+	// gather is the change-control check, which the audit reads facts
+	// with; renderer renders for merge records.
+	gather   *changecontrol.Capability
+	renderer *render.Renderer
 }
 
 func newChangeControl(t *testing.T, s ccSetup) *ccFixture {
@@ -121,12 +126,14 @@ func newChangeControl(t *testing.T, s ccSetup) *ccFixture {
 	gh.AddCheckRun(ccRepo, githubtest.CheckRun{Name: ccCheck, HeadSHA: headSHA, Status: "queued", StartedAt: time.Now().Add(-time.Hour)})
 
 	engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{})}
-	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{changecontrol.New(engine)}, Backoff: time.Millisecond}
+	cc := changecontrol.New(engine)
+	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{cc}, Backoff: time.Millisecond}
 	return &ccFixture{
 		t: t, gh: gh, f: f, n: n, head: headSHA, log: &syncBuffer{},
 		repo:     forge.Repo{Host: "github.com", Owner: ccAuthor, Name: "Hello-World", InstallationID: ccInstallation, DefaultBranch: "master"},
-		comments: &handlers.IssueComment{Forge: f, Evaluator: e},
+		comments: &handlers.IssueComment{Forge: f, Evaluator: e, Reviews: &audit.Reviews{Gather: cc}},
 		reviews:  &handlers.PullRequestReview{Forge: f, Evaluator: e},
+		gather:   cc, renderer: engine.Renderer,
 	}
 }
 

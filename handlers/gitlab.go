@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gitward/gitward/audit"
 	"github.com/gitward/gitward/evaluation"
 	"net/url"
 	"strings"
@@ -171,7 +172,7 @@ func (h *GitLab) mergeRequest(ctx context.Context, f forge.Forge, repo forge.Rep
 		if ev.User != nil {
 			by = ev.User.Username
 		}
-		return h.Merged.Record(ctx, f, ref, parseGitLabTime(oa.UpdatedAt), by)
+		return h.Merged.Recorder.Record(ctx, f, ref, parseGitLabTime(oa.UpdatedAt), by)
 	default:
 		zerolog.Ctx(ctx).Debug().Str("action", oa.Action).Msg("Merge request action needs no evaluation")
 		return nil
@@ -261,20 +262,14 @@ func (h *GitLab) push(ctx context.Context, f forge.Forge, repo forge.Repo, ev gi
 	case !isBranch:
 		log.Debug().Str("ref", ev.Ref).Msg("Push to a ref that is not a branch; nothing to check")
 		return nil
-	case ev.After == "" || ev.After == zeroSHA:
+	case ev.After == "" || ev.After == audit.ZeroSHA:
 		log.Debug().Str("ref", ev.Ref).Msg("Branch deleted; nothing to check")
 		return nil
 	}
-	p := pushEvent{Ref: ev.Ref, Before: ev.Before, After: ev.After}
-	p.Pusher.Name, p.Pusher.Email = ev.UserName, ev.UserEmail
-	if ev.UserUsername != "" {
-		p.Sender = &struct {
-			Login string `json:"login"`
-		}{Login: ev.UserUsername}
-	}
 	// GitLab does not say whether a push was forced; walking from after
 	// back to before finds the same commits either way.
-	return h.Push.check(ctx, f, repo, branch, p)
+	p := audit.Pushed{Branch: branch, Ref: ev.Ref, Before: ev.Before, After: ev.After, Pusher: ev.UserUsername, PusherName: ev.UserName, PusherEmail: ev.UserEmail}
+	return h.Push.Pushes.Check(ctx, f, repo, p)
 }
 
 // pipelineStarting are the statuses of a pipeline that has just started or

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/gitward/gitward/audit"
 	"github.com/gitward/gitward/evaluation"
 	"os"
 	"path/filepath"
@@ -55,9 +56,9 @@ func newGLFixture(t *testing.T) *glFixture {
 		h: &handlers.GitLab{
 			Forges:    map[string]forge.Forge{host: f},
 			Evaluator: ev,
-			Merged:    &handlers.Merged{PullRequest: handlers.PullRequest{Evaluator: ev}},
-			Push:      &handlers.Push{},
-			Comments:  &handlers.IssueComment{Evaluator: ev},
+			Merged:    &handlers.Merged{PullRequest: handlers.PullRequest{Evaluator: ev}, Recorder: &audit.Recorder{}},
+			Push:      &handlers.Push{Pushes: &audit.Pushes{}},
+			Comments:  &handlers.IssueComment{Evaluator: ev, Reviews: &audit.Reviews{}},
 		},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gitward/gitward/audit"
 	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/report/markdown"
 	"strings"
@@ -17,13 +18,6 @@ import (
 	"github.com/gitward/gitward/forge"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
-)
-
-// Reactions gitward uses to acknowledge commands.
-const (
-	reactAccepted = "+1"
-	reactRefused  = "confused"
-	reactSeen     = "eyes"
 )
 
 // IssueComment acts on comment commands in pull request conversations:
@@ -41,8 +35,8 @@ const (
 type IssueComment struct {
 	Forge     GitHubForge
 	Evaluator *evaluation.Evaluator
-	// Version is gitward's version, written into audit records.
-	Version string
+	// Reviews records /approve in post-incident reviews.
+	Reviews *audit.Reviews
 }
 
 // Handles implements githubapp.EventHandler.
@@ -129,7 +123,7 @@ func (h *IssueComment) Act(ctx context.Context, f forge.Forge, n Note) error {
 	}
 	if n.Thread.Issue {
 		if n.Action == NoteCreated {
-			if handled, err := h.postIncidentComment(ctx, f, n); handled || err != nil {
+			if handled, err := h.Reviews.Approve(ctx, f, n.Thread, n.IssueBody, n.Comment); handled || err != nil {
 				return err
 			}
 			if handled, err := h.breakGlassWindow(ctx, f, n); handled || err != nil {
@@ -249,12 +243,12 @@ func (h *IssueComment) answer(ctx context.Context, f forge.Forge, ref forge.PRRe
 			log.Info().Str("command", string(cmd.Name)).Str("user", user.Login).Str("reason", reason).Msg("Refused a comment command")
 		}
 	}
-	reaction := reactAccepted
+	reaction := commands.Accepted
 	switch {
 	case refused:
-		reaction = reactRefused
+		reaction = commands.Refused
 	case !evaluate:
-		reaction = reactSeen
+		reaction = commands.Seen
 	}
 	if err := f.React(ctx, n.Thread, n.Comment.ID, reaction); err != nil {
 		return false, err
@@ -320,7 +314,7 @@ func (h *IssueComment) breakGlassWindow(ctx context.Context, f forge.Forge, n No
 		}
 	}
 	// A post-incident review is not an incident ticket.
-	if len(cmds) == 0 || postIncidentRE.MatchString(n.IssueBody) {
+	if len(cmds) == 0 || audit.ReviewMarker.MatchString(n.IssueBody) {
 		return false, nil
 	}
 	log := zerolog.Ctx(ctx)
@@ -373,9 +367,9 @@ func (h *IssueComment) breakGlassWindow(ctx context.Context, f forge.Forge, n No
 			return true, err
 		}
 	}
-	reaction := reactAccepted
+	reaction := commands.Accepted
 	if refused {
-		reaction = reactRefused
+		reaction = commands.Refused
 	}
 	if err := f.React(ctx, n.Thread, n.Comment.ID, reaction); err != nil {
 		return true, err

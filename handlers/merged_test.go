@@ -39,7 +39,10 @@ func mergedPayload(t *testing.T) []byte {
 func (fx *ccFixture) mergedHandler() *handlers.Merged {
 	return &handlers.Merged{
 		PullRequest: handlers.PullRequest{Forge: fx.f, Evaluator: fx.comments.Evaluator},
-		Version:     "v1.2.3-test", Backoff: time.Millisecond,
+		Recorder: &audit.Recorder{
+			Gather: fx.gather, Renderer: fx.renderer, Reviews: fx.comments.Reviews,
+			Version: "v1.2.3-test", Backoff: time.Millisecond,
+		},
 	}
 }
 
@@ -242,7 +245,7 @@ func TestMergedHandsOtherActionsToThePullRequestHandler(t *testing.T) {
 // the fixture's merges, as a resync soon after them would.
 func (fx *ccFixture) repairingHandler() *handlers.Merged {
 	h := fx.mergedHandler()
-	h.Now = func() time.Time { return mergedAt.Add(time.Hour) }
+	h.Recorder.Now = func() time.Time { return mergedAt.Add(time.Hour) }
 	return h
 }
 
@@ -261,7 +264,7 @@ func TestAMergeWhoseRecordCouldNotBeWrittenIsRecordedByTheResync(t *testing.T) {
 		t.Fatalf("%d records after a failed write", n)
 	}
 
-	n, err := h.RecordMissing(ctx, fx.f, fx.repo)
+	n, err := h.Recorder.RecordMissing(ctx, fx.f, fx.repo)
 	if err != nil || n != 1 {
 		t.Fatalf("RecordMissing = %d, %v; want the one merge recorded", n, err)
 	}
@@ -270,10 +273,10 @@ func TestAMergeWhoseRecordCouldNotBeWrittenIsRecordedByTheResync(t *testing.T) {
 		t.Fatalf("records = %+v, want the merge of #2", recs)
 	}
 	// The next pass, and a second replica's, find nothing to do.
-	if n, err := h.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 0 {
+	if n, err := h.Recorder.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 0 {
 		t.Errorf("second pass = %d, %v; want 0", n, err)
 	}
-	if n, err := fx.repairingHandler().RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 0 {
+	if n, err := fx.repairingHandler().Recorder.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 0 {
 		t.Errorf("another replica's pass = %d, %v; want 0", n, err)
 	}
 	if n := len(fx.ledger()); n != 1 {
@@ -305,15 +308,15 @@ func TestTheResyncRecordsMissingMergesInMergeOrderBoundedPerPass(t *testing.T) {
 	fx.gh.SetRef(ccRepo, "heads/master", fmt.Sprintf("%040x", 0xa0+3))
 
 	h := fx.repairingHandler()
-	h.MaxRepairs = 2
+	h.Recorder.MaxRepairs = 2
 	ctx := t.Context()
-	if n, err := h.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 2 {
+	if n, err := h.Recorder.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 2 {
 		t.Fatalf("first pass = %d, %v; want 2 (the bound)", n, err)
 	}
-	if n, err := h.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 2 {
+	if n, err := h.Recorder.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 2 {
 		t.Fatalf("second pass = %d, %v; want the other 2", n, err)
 	}
-	if n, err := h.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 0 {
+	if n, err := h.Recorder.RecordMissing(ctx, fx.f, fx.repo); err != nil || n != 0 {
 		t.Fatalf("third pass = %d, %v; want nothing left", n, err)
 	}
 	recs := fx.ledger()

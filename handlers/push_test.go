@@ -21,7 +21,7 @@ func newPushFixture(t *testing.T) (*githubtest.Server, *handlers.Push) {
 	gh.AddInstallation(ccInstallation, ccAuthor)
 	gh.AddRepo(ccInstallation, ccAuthor, "Hello-World", "master")
 	f := ghforge.New(gh.ClientCreator(t), ghforge.Options{AppID: githubtest.DefaultAppID})
-	return gh, &handlers.Push{Forge: f, Version: "v1.2.3-test", Recheck: -1}
+	return gh, &handlers.Push{Forge: f, Pushes: &audit.Pushes{Version: "v1.2.3-test", Recheck: -1}}
 }
 
 func TestADirectPushIsRecordedAndReportedOnce(t *testing.T) {
@@ -57,7 +57,7 @@ func TestADirectPushIsRecordedAndReportedOnce(t *testing.T) {
 		t.Fatalf("%d issues after two deliveries, want 1", len(issues))
 	}
 	is := issues[0]
-	if is.Title != "Unreviewed change pushed to master by @Codertocat" || len(is.Labels) != 1 || is.Labels[0] != handlers.UnreviewedLabel {
+	if is.Title != "Unreviewed change pushed to master by @Codertocat" || len(is.Labels) != 1 || is.Labels[0] != audit.UnreviewedLabel {
 		t.Errorf("issue %q labelled %v", is.Title, is.Labels)
 	}
 	for _, want := range []string{"@Codertocat pushed 1 commit to `master`", "| `6113728` | @Codertocat | unsigned | Initial commit |", path, "gitward:unreviewed-push " + pushed} {
@@ -150,7 +150,7 @@ func keysOf(m map[string]string) []string {
 // again before anything is recorded.
 func TestACommitClaimedByAMergeMomentsLaterIsNotUnreviewed(t *testing.T) {
 	gh, h := newPushFixture(t)
-	h.Recheck = 500 * time.Millisecond
+	h.Pushes.Recheck = 500 * time.Millisecond
 	me := githubtest.Identity{Name: "Codertocat", Email: "21031067+Codertocat@users.noreply.github.com", Login: ccAuthor, Date: time.Now()}
 	gh.AddCommit(ccRepo, 0, githubtest.Commit{SHA: pushed, Parents: []string{}, Author: me, Committer: me, Message: "Merge pull request #9"})
 	gh.SetRef(ccRepo, "heads/master", pushed)

@@ -19,7 +19,6 @@ import (
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
-	"github.com/gitward/gitward/render"
 	"github.com/gitward/gitward/signatures"
 	"github.com/rs/zerolog"
 )
@@ -281,14 +280,4 @@ func short(sha string) string {
 		return sha[:7]
 	}
 	return sha
-}
-
-// Renderer is the renderer the capability shares with the rendered diff,
-// or nil. The audit record of a merge renders the merge commit with it, so
-// its digests come from the same options and cache as the checks.
-func (c *Capability) Renderer() *render.Renderer {
-	if c.Engine == nil {
-		return nil
-	}
-	return c.Engine.Renderer
 }

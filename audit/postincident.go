@@ -1,22 +1,38 @@
-package handlers
+package audit
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gitward/gitward/evaluation"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gitward/gitward/audit"
 	"github.com/gitward/gitward/checks/changecontrol/policy"
 	"github.com/gitward/gitward/commands"
 	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 	"github.com/rs/zerolog"
 )
+
+// Reviews opens the post-incident review of each pull request merged by
+// breaking glass, and records the retroactive approval given there.
+type Reviews struct {
+	// Gather reads a pull request's change-control facts, to judge who
+	// may approve it; without it nobody's eligibility can be judged.
+	Gather Gatherer
+	// Version is gitward's version, written into each record.
+	Version string
+}
+
+// Gatherer reads the change-control facts of a pull request; the
+// change-control check is one.
+type Gatherer interface {
+	Gather(ctx context.Context, ev *evaluation.Evaluation) (policy.Facts, error)
+}
 
 // PostIncidentLabel marks the post-incident review issue gitward opens
 // for each pull request merged by breaking glass.
@@ -28,11 +44,13 @@ func postIncidentMarker(number int) string {
 	return fmt.Sprintf("<!-- gitward:post-incident pr=%d -->", number)
 }
 
-var postIncidentRE = regexp.MustCompile(`<!-- gitward:post-incident pr=([0-9]+) -->`)
+// ReviewMarker finds the marker of a post-incident review in an issue's
+// description.
+var ReviewMarker = regexp.MustCompile(`<!-- gitward:post-incident pr=([0-9]+) -->`)
 
-// postIncident finds or opens the post-incident review of a pull request
+// Open finds or opens the post-incident review of a pull request
 // merged by breaking glass, and returns it.
-func postIncident(ctx context.Context, f forge.Forge, cfg *config.Repo, pr *forge.PullRequest, rec *audit.Record, changed []string) (forge.Issue, error) {
+func (r *Reviews) Open(ctx context.Context, f forge.Forge, cfg *config.Repo, pr *forge.PullRequest, rec *Record, changed []string) (forge.Issue, error) {
 	repo := pr.Ref.Repo
 	marker := postIncidentMarker(pr.Ref.Number)
 	issues, err := f.IssuesLabelled(ctx, repo, PostIncidentLabel)
@@ -53,8 +71,8 @@ func postIncident(ctx context.Context, f forge.Forge, cfg *config.Repo, pr *forg
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "@%s broke glass on %s, so it merged without the approvals change control asks for.\n\n", bg.User, pr.URL)
-	fmt.Fprintf(&b, "- **Who:** @%s\n- **Why:** %s\n- **When:** %s\n", bg.User, cellText(audit.Scrub(bg.Reason)), bg.At.UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "- **Pull request:** %s (%s)\n- **Merge commit:** `%s`\n- **Rendered diff:** %s\n\n", pr.URL, cellText(pr.Title), pr.MergeSHA, diffLink)
+	fmt.Fprintf(&b, "- **Who:** @%s\n- **Why:** %s\n- **When:** %s\n", bg.User, markdown.Cell(Scrub(bg.Reason)), bg.At.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "- **Pull request:** %s (%s)\n- **Merge commit:** `%s`\n- **Rendered diff:** %s\n\n", pr.URL, markdown.Cell(pr.Title), pr.MergeSHA, diffLink)
 	b.WriteString("**Retroactive approval.** Review the change and comment `/approve` here. " + eligibility(cfg, bg.User, changed) + "\n\n")
 	b.WriteString("gitward records the approval in the audit ledger and closes this issue.\n\n")
 	b.WriteString(marker + "\n")
@@ -118,18 +136,20 @@ func restrictedRules(cfg *config.Repo, changed []string) []config.ApprovalRule {
 	return out
 }
 
-// postIncidentComment acts on /approve in a post-incident review issue. It
-// reports false when the issue is not one.
-func (h *IssueComment) postIncidentComment(ctx context.Context, f forge.Forge, n Note) (bool, error) {
-	repo, number := n.Thread.Repo, n.Thread.Number
+// Approve acts on a new comment in an issue: /approve in a post-incident
+// review records the retroactive approval and closes the review. thread
+// is the issue, issueBody its description as the delivery gave it. It
+// reports false when the comment is not /approve in a review.
+func (r *Reviews) Approve(ctx context.Context, f forge.Forge, thread forge.Thread, issueBody string, c forge.Comment) (bool, error) {
+	repo, number := thread.Repo, thread.Number
 	log := zerolog.Ctx(ctx)
 	approve := false
-	for _, c := range commands.Parse(n.Comment.Body, commands.OnIssue) {
+	for _, c := range commands.Parse(c.Body, commands.OnIssue) {
 		approve = approve || c.Name == commands.Approve && c.Err == nil
 	}
 	// Only an issue whose body carries the marker is looked up; the
 	// forge's copy, not the payload's, is what counts.
-	if !approve || !postIncidentRE.MatchString(n.IssueBody) {
+	if !approve || !ReviewMarker.MatchString(issueBody) {
 		return false, nil
 	}
 	issues, err := f.IssuesLabelled(ctx, repo, PostIncidentLabel)
@@ -145,7 +165,7 @@ func (h *IssueComment) postIncidentComment(ctx context.Context, f forge.Forge, n
 	if issue == nil {
 		return false, nil
 	}
-	m := postIncidentRE.FindStringSubmatch(issue.Body)
+	m := ReviewMarker.FindStringSubmatch(issue.Body)
 	if m == nil {
 		return false, nil
 	}
@@ -154,9 +174,9 @@ func (h *IssueComment) postIncidentComment(ctx context.Context, f forge.Forge, n
 	// comment, not the delivery's: a delivery is only as trustworthy as
 	// the webhook secret, which on GitLab is a token every project
 	// maintainer who set up the hook has seen.
-	comment, err := findComment(ctx, f, n.Thread, n.Comment.ID)
+	comment, err := findComment(ctx, f, thread, c.ID)
 	if errors.Is(err, forge.ErrNotFound) {
-		log.Info().Int64("comment_id", n.Comment.ID).Msg("The /approve comment is gone; nothing to record")
+		log.Info().Int64("comment_id", c.ID).Msg("The /approve comment is gone; nothing to record")
 		return true, nil
 	}
 	if err != nil {
@@ -171,40 +191,40 @@ func (h *IssueComment) postIncidentComment(ctx context.Context, f forge.Forge, n
 			Msg("A post-incident /approve delivery does not match the comment on the forge; nothing recorded")
 		return true, nil
 	}
-	n.Comment = comment
-	user := n.Comment.User.Login
+	c = comment
+	user := c.User.Login
 	ref := forge.PRRef{Repo: repo, Number: prNumber}
 
-	reason, rec, cfg, err := h.retroactiveReason(ctx, f, ref, issue, user)
+	reason, rec, cfg, err := r.retroactiveReason(ctx, f, ref, issue, user)
 	if err != nil {
 		return true, err
 	}
 	if reason != "" {
 		log.Info().Str("user", user).Str("reason", reason).Msg("Refused a retroactive approval")
-		if err := f.React(ctx, n.Thread, n.Comment.ID, reactRefused); err != nil {
+		if err := f.React(ctx, thread, c.ID, commands.Refused); err != nil {
 			return true, err
 		}
-		_, err := f.CreateComment(ctx, n.Thread, fmt.Sprintf("@%s\n\n`/approve` was not accepted: %s", user, reason))
+		_, err := f.CreateComment(ctx, thread, fmt.Sprintf("@%s\n\n`/approve` was not accepted: %s", user, reason))
 		return true, err
 	}
-	at := n.Comment.CreatedAt
+	at := c.CreatedAt
 	if at.IsZero() {
 		at = time.Now()
 	}
-	approval := audit.Approval{User: user, Via: "command", ID: n.Comment.ID, SHA: rec.PullRequest.HeadSHA, At: at}
-	ledger := &audit.Ledger{Branch: cfg.Audit.Branch}
-	entry, err := ledger.Append(ctx, f, repo, audit.RetroactiveRecord(rec, issue.URL, approval, h.Version))
+	approval := Approval{User: user, Via: "command", ID: c.ID, SHA: rec.PullRequest.HeadSHA, At: at}
+	ledger := &Ledger{Branch: cfg.Audit.Branch}
+	entry, err := ledger.Append(ctx, f, repo, RetroactiveRecord(rec, issue.URL, approval, r.Version))
 	if err != nil {
 		log.Error().Bool(evaluation.AuditKey, true).Err(err).Msg("Could not record a retroactive approval")
 		return true, err
 	}
 	log.Info().Bool(evaluation.AuditKey, true).Str("user", user).Int("pr", prNumber).Int("record", entry.Seq).Bool("existing", entry.Existing).
 		Msg("Recorded a retroactive approval of a break-glass merge")
-	if err := f.React(ctx, n.Thread, n.Comment.ID, reactAccepted); err != nil {
+	if err := f.React(ctx, thread, c.ID, commands.Accepted); err != nil {
 		return true, err
 	}
 	body := fmt.Sprintf("@%s approved %s retroactively. Recorded in the audit ledger as `%s` (%s); closing this review.", user, prRef(f, prNumber), entry.Path, entry.Hash)
-	if _, err := f.CreateComment(ctx, n.Thread, body); err != nil {
+	if _, err := f.CreateComment(ctx, thread, body); err != nil {
 		return true, err
 	}
 	return true, f.CloseIssue(ctx, repo, number)
@@ -214,32 +234,32 @@ func (h *IssueComment) postIncidentComment(ctx context.Context, f forge.Forge, n
 // post-incident review is about, with the same rules as an approval on the
 // pull request, and returns the merge's audit record. The reason is ""
 // when they may.
-func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref forge.PRRef, issue *forge.Issue, user string) (string, audit.Record, *config.Repo, error) {
+func (r *Reviews) retroactiveReason(ctx context.Context, f forge.Forge, ref forge.PRRef, issue *forge.Issue, user string) (string, Record, *config.Repo, error) {
 	repo := ref.Repo
 	pr, err := f.PullRequest(ctx, ref)
 	if err != nil {
-		return "", audit.Record{}, nil, err
+		return "", Record{}, nil, err
 	}
 	cfg, err := evaluation.LoadRepoConfig(ctx, f, repo, pr.BaseSHA)
 	var invalid *evaluation.InvalidConfigError
 	switch {
 	case errors.As(err, &invalid):
-		return fmt.Sprintf("%s at the base commit of %s is invalid, so nobody's eligibility can be judged", evaluation.RepoConfigPath, prRef(f, ref.Number)), audit.Record{}, nil, nil
+		return fmt.Sprintf("%s at the base commit of %s is invalid, so nobody's eligibility can be judged", evaluation.RepoConfigPath, prRef(f, ref.Number)), Record{}, nil, nil
 	case err != nil:
-		return "", audit.Record{}, nil, err
+		return "", Record{}, nil, err
 	}
-	ledger := &audit.Ledger{Branch: cfg.Audit.Branch}
+	ledger := &Ledger{Branch: cfg.Audit.Branch}
 	if done, ok, err := ledger.Lookup(ctx, f, repo, fmt.Sprintf("retro-pr-%d", ref.Number)); err != nil {
-		return "", audit.Record{}, nil, err
+		return "", Record{}, nil, err
 	} else if ok && done.BreakGlass != nil && done.BreakGlass.RetroactiveApproval != nil {
-		return fmt.Sprintf("@%s already approved %s retroactively", done.BreakGlass.RetroactiveApproval.User, prRef(f, ref.Number)), audit.Record{}, nil, nil
+		return fmt.Sprintf("@%s already approved %s retroactively", done.BreakGlass.RetroactiveApproval.User, prRef(f, ref.Number)), Record{}, nil, nil
 	}
 	stored, ok, err := ledger.Lookup(ctx, f, repo, fmt.Sprintf("pr-%d", ref.Number))
 	if err != nil {
-		return "", audit.Record{}, nil, err
+		return "", Record{}, nil, err
 	}
 	if !ok || stored.BreakGlass == nil {
-		return fmt.Sprintf("the audit ledger holds no break-glass merge of %s to approve", prRef(f, ref.Number)), audit.Record{}, nil, nil
+		return fmt.Sprintf("the audit ledger holds no break-glass merge of %s to approve", prRef(f, ref.Number)), Record{}, nil, nil
 	}
 	rec := stored.Record
 	if strings.EqualFold(user, rec.BreakGlass.User) {
@@ -259,7 +279,7 @@ func (h *IssueComment) retroactiveReason(ctx context.Context, f forge.Forge, ref
 
 	// The policy judges the approval as if it had been given on the pull
 	// request's head: separation of duties and path rules as there.
-	g := gathererOf(h.Evaluator)
+	g := r.Gather
 	if g == nil {
 		return "gitward runs without the change-control capability, so eligibility cannot be judged", rec, cfg, nil
 	}
