@@ -3,12 +3,15 @@ package capture
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 
+	jsonpatch "github.com/evanphx/json-patch/v5"
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/client-go/kubernetes/scheme"
 )
@@ -18,18 +21,18 @@ import (
 // (a container by name, with only its changed fields); for others, as
 // kustomize treats kinds it has no schema for, lists are replaced whole.
 // Directives kustomize does not apply ($setElementOrder, $retainKeys) are
-// left out.
+// left out. github.com/evanphx/json-patch/v5 makes the RFC 7386 patch.
 func mergePatch(gvk schema.GroupVersionKind, original, modified map[string]any) (map[string]any, error) {
+	a, err := json.Marshal(original)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(modified)
+	if err != nil {
+		return nil, err
+	}
 	var patch map[string]any
 	if typed, err := scheme.Scheme.New(gvk); err == nil {
-		a, err := json.Marshal(original)
-		if err != nil {
-			return nil, err
-		}
-		b, err := json.Marshal(modified)
-		if err != nil {
-			return nil, err
-		}
 		data, err := strategicpatch.CreateTwoWayMergePatch(a, b, typed)
 		if err != nil {
 			return nil, err
@@ -39,44 +42,19 @@ func mergePatch(gvk schema.GroupVersionKind, original, modified map[string]any) 
 		}
 		stripDirectives(patch)
 	} else {
-		patch, _ = jsonMergePatch(original, modified).(map[string]any)
+		data, err := jsonpatch.CreateMergePatch(a, b)
+		if err != nil {
+			return nil, fmt.Errorf("merge patch: %w", err)
+		}
+		// As the object holds them: whole numbers as int64.
+		if err := utiljson.Unmarshal(data, &patch); err != nil {
+			return nil, err
+		}
 	}
 	if len(patch) == 0 {
 		return nil, errors.New("the render already has the live values")
 	}
 	return patch, nil
-}
-
-// jsonMergePatch returns the RFC 7386 merge patch from a to b.
-func jsonMergePatch(a, b any) any {
-	am, aMap := a.(map[string]any)
-	bm, bMap := b.(map[string]any)
-	if !aMap || !bMap {
-		return deepCopy(b)
-	}
-	out := map[string]any{}
-	for k, bv := range bm {
-		av, ok := am[k]
-		switch {
-		case !ok:
-			out[k] = deepCopy(bv)
-		case equalJSON(av, bv):
-		default:
-			_, avMap := av.(map[string]any)
-			_, bvMap := bv.(map[string]any)
-			if avMap && bvMap {
-				out[k] = jsonMergePatch(av, bv)
-			} else {
-				out[k] = deepCopy(bv)
-			}
-		}
-	}
-	for k := range am {
-		if _, ok := bm[k]; !ok {
-			out[k] = nil
-		}
-	}
-	return out
 }
 
 func stripDirectives(v any) {
