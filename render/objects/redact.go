@@ -157,10 +157,6 @@ type SecretChange struct {
 	Changed []string
 }
 
-func (s *SecretChange) empty() bool {
-	return len(s.Added)+len(s.Removed)+len(s.Changed) == 0
-}
-
 // hiddenValues collects the values an object hides, by key: for a Secret the
 // keys of data and stringData, for a SealedSecret those of
 // spec.encryptedData, and for other SOPS-encrypted objects the path of each
