@@ -31,25 +31,24 @@ func mergePatch(gvk schema.GroupVersionKind, original, modified map[string]any) 
 	if err != nil {
 		return nil, err
 	}
-	var patch map[string]any
-	if typed, err := scheme.Scheme.New(gvk); err == nil {
-		data, err := strategicpatch.CreateTwoWayMergePatch(a, b, typed)
-		if err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(data, &patch); err != nil {
-			return nil, err
-		}
-		stripDirectives(patch)
+	typed, err := scheme.Scheme.New(gvk)
+	var data []byte
+	if err == nil {
+		data, err = strategicpatch.CreateTwoWayMergePatch(a, b, typed)
 	} else {
-		data, err := jsonpatch.CreateMergePatch(a, b)
-		if err != nil {
-			return nil, fmt.Errorf("merge patch: %w", err)
-		}
-		// As the object holds them: whole numbers as int64.
-		if err := utiljson.Unmarshal(data, &patch); err != nil {
-			return nil, err
-		}
+		data, err = jsonpatch.CreateMergePatch(a, b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("patch for %s: %w", gvk.Kind, err)
+	}
+	// As an object holds them: whole numbers as int64, which YAML writes
+	// as 1000680000 where it writes a float64 as 1.00068e+09.
+	var patch map[string]any
+	if err := utiljson.Unmarshal(data, &patch); err != nil {
+		return nil, err
+	}
+	if typed != nil {
+		stripDirectives(patch)
 	}
 	if len(patch) == 0 {
 		return nil, errors.New("the render already has the live values")
