@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-openapi/jsonpointer"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 	"sigs.k8s.io/structured-merge-diff/v6/value"
@@ -102,7 +103,7 @@ func resolve(path fieldpath.Path, node any) (string, bool) {
 			if !ok {
 				return "", false
 			}
-			tok, node = escape(*pe.FieldName), v
+			tok, node = jsonpointer.Escape(*pe.FieldName), v
 		case pe.Index != nil:
 			if *pe.Index < 0 || *pe.Index >= len(list) {
 				return "", false
