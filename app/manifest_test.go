@@ -7,7 +7,7 @@ import (
 	"sort"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // TestAppManifestAsksForExactlyWhatGitwardUses pins the GitHub App

@@ -3,12 +3,15 @@ package capture
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 
+	jsonpatch "github.com/evanphx/json-patch/v5"
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/client-go/kubernetes/scheme"
 )
@@ -18,65 +21,39 @@ import (
 // (a container by name, with only its changed fields); for others, as
 // kustomize treats kinds it has no schema for, lists are replaced whole.
 // Directives kustomize does not apply ($setElementOrder, $retainKeys) are
-// left out.
+// left out. github.com/evanphx/json-patch/v5 makes the RFC 7386 patch.
 func mergePatch(gvk schema.GroupVersionKind, original, modified map[string]any) (map[string]any, error) {
-	var patch map[string]any
-	if typed, err := scheme.Scheme.New(gvk); err == nil {
-		a, err := json.Marshal(original)
-		if err != nil {
-			return nil, err
-		}
-		b, err := json.Marshal(modified)
-		if err != nil {
-			return nil, err
-		}
-		data, err := strategicpatch.CreateTwoWayMergePatch(a, b, typed)
-		if err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(data, &patch); err != nil {
-			return nil, err
-		}
-		stripDirectives(patch)
+	a, err := json.Marshal(original)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(modified)
+	if err != nil {
+		return nil, err
+	}
+	typed, err := scheme.Scheme.New(gvk)
+	var data []byte
+	if err == nil {
+		data, err = strategicpatch.CreateTwoWayMergePatch(a, b, typed)
 	} else {
-		patch, _ = jsonMergePatch(original, modified).(map[string]any)
+		data, err = jsonpatch.CreateMergePatch(a, b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("patch for %s: %w", gvk.Kind, err)
+	}
+	// As an object holds them: whole numbers as int64, which YAML writes
+	// as 1000680000 where it writes a float64 as 1.00068e+09.
+	var patch map[string]any
+	if err := utiljson.Unmarshal(data, &patch); err != nil {
+		return nil, err
+	}
+	if typed != nil {
+		stripDirectives(patch)
 	}
 	if len(patch) == 0 {
 		return nil, errors.New("the render already has the live values")
 	}
 	return patch, nil
-}
-
-// jsonMergePatch returns the RFC 7386 merge patch from a to b.
-func jsonMergePatch(a, b any) any {
-	am, aMap := a.(map[string]any)
-	bm, bMap := b.(map[string]any)
-	if !aMap || !bMap {
-		return deepCopy(b)
-	}
-	out := map[string]any{}
-	for k, bv := range bm {
-		av, ok := am[k]
-		switch {
-		case !ok:
-			out[k] = deepCopy(bv)
-		case equalJSON(av, bv):
-		default:
-			_, avMap := av.(map[string]any)
-			_, bvMap := bv.(map[string]any)
-			if avMap && bvMap {
-				out[k] = jsonMergePatch(av, bv)
-			} else {
-				out[k] = deepCopy(bv)
-			}
-		}
-	}
-	for k := range am {
-		if _, ok := bm[k]; !ok {
-			out[k] = nil
-		}
-	}
-	return out
 }
 
 func stripDirectives(v any) {

@@ -7,52 +7,22 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/go-openapi/jsonpointer"
 )
 
 // parsePointer splits an RFC 6901 JSON pointer into its unescaped tokens.
 func parsePointer(p string) ([]string, error) {
-	if p == "" {
-		return nil, nil
-	}
-	if !strings.HasPrefix(p, "/") {
+	ptr, err := jsonpointer.New(p)
+	if err != nil {
 		return nil, fmt.Errorf("JSON pointer %q does not start with /", p)
 	}
-	toks := strings.Split(p[1:], "/")
-	for i, t := range toks {
-		toks[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
-	}
-	return toks, nil
+	return ptr.DecodedTokens(), nil
 }
-
-// escapeToken writes one reference token of a JSON pointer.
-var escapeToken = strings.NewReplacer("~", "~0", "/", "~1").Replace
 
 // related reports whether pointer p is q, lies inside it, or holds it.
 func related(p, q string) bool {
 	return p == q || strings.HasPrefix(p, q+"/") || strings.HasPrefix(q, p+"/")
-}
-
-// getAt returns the value at the pointer tokens in a JSON-like value.
-func getAt(v any, toks []string) (any, bool) {
-	for _, t := range toks {
-		switch c := v.(type) {
-		case map[string]any:
-			n, ok := c[t]
-			if !ok {
-				return nil, false
-			}
-			v = n
-		case []any:
-			i, err := strconv.Atoi(t)
-			if err != nil || i < 0 || i >= len(c) {
-				return nil, false
-			}
-			v = c[i]
-		default:
-			return nil, false
-		}
-	}
-	return v, true
 }
 
 // setAt sets the value at the pointer tokens in a JSON-like value, making
@@ -170,14 +140,14 @@ func differences(ptr string, a, b any) []string {
 		for k, av := range am {
 			bv, ok := bm[k]
 			if !ok {
-				out = append(out, ptr+"/"+escapeToken(k))
+				out = append(out, ptr+"/"+jsonpointer.Escape(k))
 				continue
 			}
-			out = append(out, differences(ptr+"/"+escapeToken(k), av, bv)...)
+			out = append(out, differences(ptr+"/"+jsonpointer.Escape(k), av, bv)...)
 		}
 		for k := range bm {
 			if _, ok := am[k]; !ok {
-				out = append(out, ptr+"/"+escapeToken(k))
+				out = append(out, ptr+"/"+jsonpointer.Escape(k))
 			}
 		}
 		return out

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -148,6 +149,21 @@ func TestMergePatch(t *testing.T) {
 		}
 		if got, want := text(p), `{"spec":{"color":null,"hosts":["a"]}}`; got != want {
 			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	})
+	t.Run("a whole number stays whole, not 1.00068e+09", func(t *testing.T) {
+		a := obj(`{"spec":{"template":{"spec":{"securityContext":{"runAsUser":1000}}}}}`)
+		b := obj(`{"spec":{"template":{"spec":{"securityContext":{"runAsUser":1000680000}}}}}`)
+		p, err := mergePatch(schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := valueNode(p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, _ := yaml.Marshal(n); !strings.Contains(string(out), "runAsUser: 1000680000\n") {
+			t.Errorf("the patch reads\n%s", out)
 		}
 	})
 	t.Run("nothing to patch is an error", func(t *testing.T) {

@@ -3,11 +3,9 @@ package capture
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"reflect"
 	"sort"
-	"strconv"
 
 	"github.com/gitward/gitward/render/textdiff"
 	"go.yaml.in/yaml/v3"
@@ -291,19 +289,3 @@ func valueNode(v any, old *yaml.Node) (*yaml.Node, error) {
 
 // mappingNode returns an empty block mapping.
 func mappingNode() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"} }
-
-// index parses a sequence index token.
-func index(tok string, n int) (int, bool) {
-	i, err := strconv.Atoi(tok)
-	if err != nil || i < 0 || i >= n || strconv.Itoa(i) != tok {
-		return 0, false
-	}
-	return i, true
-}
-
-// errPath is returned when a path cannot be followed in a document.
-type errPath struct {
-	ptr, why string
-}
-
-func (e *errPath) Error() string { return fmt.Sprintf("%s: %s", e.ptr, e.why) }

@@ -3,51 +3,31 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bmatcuk/doublestar/v4"
 )
 
 // Glob is a slash-separated path pattern with doublestar semantics, as used
 // for approval rule paths, the secrets allowlist, protected branches and
 // object matches:
 //
-//   - any run of characters except /
-//     **       as a whole path segment: zero or more segments (a/** matches a and everything below it)
-//     ?        any one character except /
-//     [a-z]    one character from a class; [!a-z] or [^a-z] negates
-//     {a,b}    either alternative; alternatives may nest and contain /
-//     \x       the character x itself
+//	pattern  matches
+//	*        any run of characters except /
+//	**       as a whole path segment: zero or more segments (a/** matches a and everything below it)
+//	?        any one character except /
+//	[a-z]    one character from a class; [!a-z] or [^a-z] negates
+//	{a,b}    either alternative; alternatives may nest and contain /
+//	\x       the character x itself
 //
 // Patterns are relative: a leading /, empty segments and . or .. segments are
 // rejected, as is ** inside a segment ("a**"), which would silently mean *.
 // The zero Glob matches nothing.
 type Glob struct {
 	pattern string
-	alts    [][]globSeg // one per brace alternative
-}
-
-type globSeg struct {
-	deep bool      // the segment is **
-	toks []globTok // otherwise the tokens of one segment
-}
-
-type globTokKind uint8
-
-const (
-	tokLit globTokKind = iota
-	tokOne
-	tokStar
-	tokClass
-	tokSep
-	tokAlt
-)
-
-type globTok struct {
-	kind   globTokKind
-	r      rune        // tokLit
-	neg    bool        // tokClass
-	ranges [][2]rune   // tokClass
-	alts   [][]globTok // tokAlt
+	alts    []string // doublestar patterns, one per alternative that can match
 }
 
 const (
@@ -70,7 +50,7 @@ func ParseGlob(pattern string) (Glob, error) {
 func (g Glob) String() string { return g.pattern }
 
 // IsZero reports whether g is the zero Glob.
-func (g Glob) IsZero() bool { return g.alts == nil }
+func (g Glob) IsZero() bool { return g.pattern == "" }
 
 // MarshalText returns the pattern as written.
 func (g Glob) MarshalText() ([]byte, error) { return []byte(g.pattern), nil }
@@ -85,14 +65,16 @@ func (g *Glob) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Match reports whether the slash-separated name matches the pattern.
+// Match reports whether the slash-separated name matches the pattern. Names
+// are paths, branches and object fields, never with an empty segment: for
+// "", "a/" or "a//b" the answer is doublestar's, where the hand-written
+// matcher before it let * match an empty segment ("**/*" matched "").
 func (g Glob) Match(name string) bool {
 	if !utf8.ValidString(name) {
 		return false
 	}
-	parts := strings.Split(name, "/")
-	for _, segs := range g.alts {
-		if matchSegs(segs, parts) {
+	for _, alt := range g.alts {
+		if doublestar.MatchUnvalidated(alt, name) {
 			return true
 		}
 	}
@@ -109,7 +91,13 @@ func MatchAny(globs []Glob, name string) bool {
 	return false
 }
 
-func compileGlob(pattern string) ([][]globSeg, error) {
+// compileGlob checks pattern and returns the doublestar pattern of each of
+// its alternatives. github.com/bmatcuk/doublestar/v4 does the matching; this
+// checks what doublestar accepts and gitward does not, and expands the { }
+// alternatives itself, as it must to check each for a leading /, an empty
+// segment or .., and to keep the few cases where doublestar alone would
+// answer otherwise (doublestarPattern, doublestarClass).
+func compileGlob(pattern string) ([]string, error) {
 	switch {
 	case pattern == "":
 		return nil, errors.New("empty pattern")
@@ -118,122 +106,101 @@ func compileGlob(pattern string) ([][]globSeg, error) {
 	case !utf8.ValidString(pattern):
 		return nil, errors.New("not valid UTF-8")
 	}
-	p := &globParser{s: pattern}
-	toks, err := p.seq(0)
+	toks, err := globTokens(pattern)
 	if err != nil {
 		return nil, err
 	}
-	flat, err := expandAlts(toks)
+	alts, err := expandAlts(toks)
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]globSeg, 0, len(flat))
-	for _, f := range flat {
-		segs, err := splitSegs(f)
-		if err != nil {
+	var out []string
+	for _, alt := range alts {
+		segs := segments(alt)
+		if err := checkSegments(segs); err != nil {
 			return nil, err
 		}
-		out = append(out, segs)
+		p, ok := doublestarPattern(segs)
+		if !ok {
+			continue
+		}
+		out = append(out, p)
+		// "a*/**" matches "a" (** is zero segments and * the empty
+		// string), but doublestar says no when a * must match nothing at
+		// the end of the name; so "P/**" is also tried as "P".
+		if dir, ok := strings.CutSuffix(p, "/**"); ok {
+			out = append(out, dir)
+		}
 	}
 	return out, nil
 }
 
-type globParser struct {
-	s string
-	i int
-}
-
-// seq parses tokens until the end, or at depth > 0 until , or }.
-func (p *globParser) seq(depth int) ([]globTok, error) {
-	var toks []globTok
-	for p.i < len(p.s) {
-		r, size := utf8.DecodeRuneInString(p.s[p.i:])
+// globTokens checks the syntax of pattern and cuts it into tokens: one
+// character, an escaped character \x, or a character class [...].
+func globTokens(pattern string) ([]string, error) {
+	var toks []string
+	depth := 0
+	for i := 0; i < len(pattern); {
+		r, n := utf8.DecodeRuneInString(pattern[i:])
 		switch r {
 		case '\\':
-			p.i += size
-			if p.i >= len(p.s) {
+			if i+n == len(pattern) {
 				return nil, errors.New(`ends with an unfinished escape \`)
 			}
-			r, size = utf8.DecodeRuneInString(p.s[p.i:])
-			toks = append(toks, globTok{kind: tokLit, r: r})
-			p.i += size
-		case '*':
-			toks = append(toks, globTok{kind: tokStar})
-			p.i += size
-		case '?':
-			toks = append(toks, globTok{kind: tokOne})
-			p.i += size
-		case '/':
-			toks = append(toks, globTok{kind: tokSep})
-			p.i += size
+			_, m := utf8.DecodeRuneInString(pattern[i+n:])
+			n += m
 		case '[':
-			t, err := p.class()
-			if err != nil {
+			var err error
+			if _, n, err = parseClass(pattern[i:]); err != nil {
 				return nil, err
 			}
-			toks = append(toks, t)
 		case ']':
 			return nil, errors.New(`unmatched ]: write \] for a literal ]`)
 		case '{':
 			if depth >= maxGlobDepth {
 				return nil, fmt.Errorf("{ } nested deeper than %d", maxGlobDepth)
 			}
-			p.i += size
-			var alts [][]globTok
-			for {
-				alt, err := p.seq(depth + 1)
-				if err != nil {
-					return nil, err
-				}
-				alts = append(alts, alt)
-				if p.i >= len(p.s) {
-					return nil, errors.New("missing closing }")
-				}
-				c := p.s[p.i]
-				p.i++
-				if c == '}' {
-					break
-				}
-			}
-			toks = append(toks, globTok{kind: tokAlt, alts: alts})
-		case ',', '}':
+			depth++
+		case '}':
 			if depth == 0 {
-				if r == '}' {
-					return nil, errors.New(`unmatched }: write \} for a literal }`)
-				}
-				toks = append(toks, globTok{kind: tokLit, r: r})
-				p.i += size
-				continue
+				return nil, errors.New(`unmatched }: write \} for a literal }`)
 			}
-			return toks, nil
-		default:
-			toks = append(toks, globTok{kind: tokLit, r: r})
-			p.i += size
+			depth--
 		}
+		toks = append(toks, pattern[i:i+n])
+		i += n
+	}
+	if depth > 0 {
+		return nil, errors.New("missing closing }")
 	}
 	return toks, nil
 }
 
-// class parses a character class starting at [.
-func (p *globParser) class() (globTok, error) {
-	p.i++ // [
-	t := globTok{kind: tokClass}
-	if p.i < len(p.s) && (p.s[p.i] == '!' || p.s[p.i] == '^') {
-		t.neg = true
-		p.i++
+// globClass is a character class: the ranges it matches, or with neg the
+// ranges it does not.
+type globClass struct {
+	neg    bool
+	ranges [][2]rune
+}
+
+// parseClass reads the character class at the start of s, returning it and
+// its length in bytes.
+func parseClass(s string) (globClass, int, error) {
+	var c globClass
+	i := 1 // [
+	if i < len(s) && (s[i] == '!' || s[i] == '^') {
+		c.neg = true
+		i++
 	}
 	next := func() (rune, error) {
-		if p.i >= len(p.s) {
-			return 0, errors.New("missing closing ]")
-		}
-		r, size := utf8.DecodeRuneInString(p.s[p.i:])
-		p.i += size
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
 		if r == '\\' {
-			if p.i >= len(p.s) {
+			if i >= len(s) {
 				return 0, errors.New("missing closing ]")
 			}
-			r, size = utf8.DecodeRuneInString(p.s[p.i:])
-			p.i += size
+			r, n = utf8.DecodeRuneInString(s[i:])
+			i += n
 		}
 		if r == '/' {
 			return 0, errors.New("a character class cannot match /")
@@ -241,210 +208,186 @@ func (p *globParser) class() (globTok, error) {
 		return r, nil
 	}
 	for {
-		if p.i >= len(p.s) {
-			return t, errors.New("missing closing ]")
+		if i >= len(s) {
+			return c, i, errors.New("missing closing ]")
 		}
-		if p.s[p.i] == ']' {
-			p.i++
-			if len(t.ranges) == 0 {
-				return t, errors.New("empty character class []")
+		if s[i] == ']' {
+			if len(c.ranges) == 0 {
+				return c, i, errors.New("empty character class []")
 			}
-			return t, nil
+			return c, i + 1, nil
 		}
 		lo, err := next()
 		if err != nil {
-			return t, err
+			return c, i, err
 		}
 		hi := lo
-		if p.i+1 < len(p.s) && p.s[p.i] == '-' && p.s[p.i+1] != ']' {
-			p.i++
+		if i+1 < len(s) && s[i] == '-' && s[i+1] != ']' {
+			i++
 			if hi, err = next(); err != nil {
-				return t, err
+				return c, i, err
 			}
 			if hi < lo {
-				return t, fmt.Errorf("bad range %c-%c in character class", lo, hi)
+				return c, i, fmt.Errorf("bad range %c-%c in character class", lo, hi)
 			}
 		}
-		t.ranges = append(t.ranges, [2]rune{lo, hi})
+		c.ranges = append(c.ranges, [2]rune{lo, hi})
 	}
 }
 
-// expandAlts turns a token list with alternatives into flat token lists.
-func expandAlts(toks []globTok) ([][]globTok, error) {
-	out := [][]globTok{nil}
-	for _, t := range toks {
-		if t.kind != tokAlt {
-			for i := range out {
-				out[i] = append(out[i], t)
+// expandAlts turns the tokens of a checked pattern into the token lists of
+// its { } alternatives, in order.
+func expandAlts(toks []string) ([][]string, error) {
+	open := slices.Index(toks, "{")
+	if open < 0 {
+		return [][]string{toks}, nil
+	}
+	var choices [][]string
+	depth, start, end := 0, open+1, -1
+	for i := open; end < 0; i++ {
+		switch toks[i] {
+		case "{":
+			depth++
+			continue
+		case "}":
+			if depth--; depth > 0 {
+				continue
 			}
+			end = i
+		case ",":
+			if depth > 1 {
+				continue
+			}
+		default:
 			continue
 		}
-		var choices [][]globTok
-		for _, a := range t.alts {
-			sub, err := expandAlts(a)
-			if err != nil {
-				return nil, err
-			}
-			choices = append(choices, sub...)
-			if len(choices) > maxGlobAlts {
-				return nil, fmt.Errorf("more than %d { } alternatives", maxGlobAlts)
-			}
+		sub, err := expandAlts(toks[start:i])
+		if err != nil {
+			return nil, err
 		}
-		if len(out)*len(choices) > maxGlobAlts {
+		if choices = append(choices, sub...); len(choices) > maxGlobAlts {
 			return nil, fmt.Errorf("more than %d { } alternatives", maxGlobAlts)
 		}
-		next := make([][]globTok, 0, len(out)*len(choices))
-		for _, prefix := range out {
-			for _, c := range choices {
-				n := make([]globTok, 0, len(prefix)+len(c))
-				n = append(append(n, prefix...), c...)
-				next = append(next, n)
-			}
+		start = i + 1
+	}
+	rest, err := expandAlts(toks[end+1:])
+	if err != nil {
+		return nil, err
+	}
+	if len(choices)*len(rest) > maxGlobAlts {
+		return nil, fmt.Errorf("more than %d { } alternatives", maxGlobAlts)
+	}
+	out := make([][]string, 0, len(choices)*len(rest))
+	for _, c := range choices {
+		for _, r := range rest {
+			out = append(out, slices.Concat(toks[:open], c, r))
 		}
-		out = next
 	}
 	return out, nil
 }
 
-// splitSegs cuts a flat token list at / and checks each segment.
-func splitSegs(toks []globTok) ([]globSeg, error) {
-	var segs []globSeg
-	var cur []globTok
-	flush := func(last bool) error {
-		switch {
-		case len(cur) == 0 && len(segs) == 0 && last:
-			return errors.New("can match an empty path")
-		case len(cur) == 0 && len(segs) == 0:
-			return errors.New("must be relative to the repository root: remove the leading /")
-		case len(cur) == 0 && last && len(segs) > 0:
-			return errors.New(`ends with /: add ** to match everything below, like "dir/**"`)
-		case len(cur) == 0:
-			return errors.New("empty path segment //")
+// segments cuts the tokens of one alternative at each /.
+func segments(toks []string) [][]string {
+	var segs [][]string
+	start := 0
+	for i, t := range toks {
+		if t == "/" {
+			segs = append(segs, toks[start:i])
+			start = i + 1
 		}
-		if isLitSeg(cur, ".") || isLitSeg(cur, "..") {
+	}
+	return append(segs, toks[start:])
+}
+
+// checkSegments checks the path segments of one alternative.
+func checkSegments(segs [][]string) error {
+	for i, seg := range segs {
+		first, last := i == 0, i == len(segs)-1
+		switch {
+		case len(seg) == 0 && first && last:
+			return errors.New("can match an empty path")
+		case len(seg) == 0 && first:
+			return errors.New("must be relative to the repository root: remove the leading /")
+		case len(seg) == 0 && last:
+			return errors.New(`ends with /: add ** to match everything below, like "dir/**"`)
+		case len(seg) == 0:
+			return errors.New("empty path segment //")
+		case isDots(seg):
 			return errors.New(`"." and ".." segments are not allowed`)
 		}
-		stars := 0
-		for i, t := range cur {
-			if t.kind == tokStar {
-				stars++
-				if i > 0 && cur[i-1].kind == tokStar && len(cur) != 2 {
-					return errors.New(`** must be a whole path segment, like "a/**/b"; use * within a name`)
-				}
+		for j := 1; j < len(seg) && len(seg) != 2; j++ {
+			if seg[j-1] == "*" && seg[j] == "*" {
+				return errors.New(`** must be a whole path segment, like "a/**/b"; use * within a name`)
 			}
 		}
-		if stars == 2 && len(cur) == 2 {
-			segs = append(segs, globSeg{deep: true})
+	}
+	return nil
+}
+
+// isDots reports whether a segment is the literal . or .., escaped or not.
+func isDots(seg []string) bool {
+	return len(seg) <= 2 && !slices.ContainsFunc(seg, func(t string) bool { return t != "." && t != `\.` })
+}
+
+// doublestarPattern joins the segments of one alternative for doublestar,
+// or reports false if the alternative can match nothing: an escaped \/ is a
+// character of a segment, and no segment of a name holds a /. A run of **
+// segments is written as one: doublestar's "a/**/**" does not match "a" as
+// "a/**" does.
+func doublestarPattern(segs [][]string) (string, bool) {
+	var b strings.Builder
+	for i, seg := range segs {
+		if isDeep(seg) && i > 0 && isDeep(segs[i-1]) {
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		for _, t := range seg {
+			switch {
+			case t == `\/`:
+				return "", false
+			case t[0] == '[':
+				b.WriteString(doublestarClass(t))
+			default:
+				b.WriteString(t)
+			}
+		}
+	}
+	return b.String(), true
+}
+
+// isDeep reports whether a segment is **.
+func isDeep(seg []string) bool { return len(seg) == 2 && seg[0] == "*" && seg[1] == "*" }
+
+// doublestarClass rewrites a checked character class so that it cannot match
+// /: doublestar lets [!a] and [.-0] match it, so "x[!a]y" would match "x/y",
+// although its doc, like ours, says a class matches one character that is
+// not /. Every character is written escaped.
+func doublestarClass(class string) string {
+	c, _, _ := parseClass(class)
+	var b strings.Builder
+	b.WriteByte('[')
+	if c.neg {
+		b.WriteByte('!')
+	}
+	span := func(lo, hi rune) {
+		b.WriteString(`\` + string(lo))
+		if hi != lo {
+			b.WriteString(`-\` + string(hi))
+		}
+	}
+	for _, r := range c.ranges {
+		if lo, hi := r[0], r[1]; !c.neg && lo < '/' && '/' < hi {
+			span(lo, '/'-1)
+			span('/'+1, hi)
 		} else {
-			segs = append(segs, globSeg{toks: cur})
-		}
-		cur = nil
-		return nil
-	}
-	for _, t := range toks {
-		if t.kind == tokSep {
-			if err := flush(false); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		cur = append(cur, t)
-	}
-	if err := flush(true); err != nil {
-		return nil, err
-	}
-	return segs, nil
-}
-
-func isLitSeg(toks []globTok, s string) bool {
-	if len(toks) != len(s) {
-		return false
-	}
-	for i, t := range toks {
-		if t.kind != tokLit || t.r != rune(s[i]) {
-			return false
+			span(lo, hi)
 		}
 	}
-	return true
-}
-
-// matchSegs matches path parts against segments; ** matches any run of
-// parts. Greedy with one backtrack point, which is exact for a single kind of
-// wildcard.
-func matchSegs(segs []globSeg, parts []string) bool {
-	si, pi := 0, 0
-	starSi, starPi := -1, 0
-	for pi < len(parts) {
-		if si < len(segs) && segs[si].deep {
-			starSi, starPi = si, pi
-			si++
-			continue
-		}
-		if si < len(segs) && matchToks(segs[si].toks, []rune(parts[pi])) {
-			si++
-			pi++
-			continue
-		}
-		if starSi < 0 {
-			return false
-		}
-		starPi++
-		si, pi = starSi+1, starPi
+	if c.neg {
+		span('/', '/')
 	}
-	for si < len(segs) && segs[si].deep {
-		si++
-	}
-	return si == len(segs)
-}
-
-// matchToks matches one path segment; * matches any run of characters.
-func matchToks(toks []globTok, s []rune) bool {
-	ti, si := 0, 0
-	starTi, starSi := -1, 0
-	for si < len(s) {
-		if ti < len(toks) {
-			switch t := toks[ti]; t.kind {
-			case tokStar:
-				starTi, starSi = ti, si
-				ti++
-				continue
-			case tokOne:
-				ti++
-				si++
-				continue
-			case tokLit:
-				if t.r == s[si] {
-					ti++
-					si++
-					continue
-				}
-			case tokClass:
-				if classMatch(t, s[si]) {
-					ti++
-					si++
-					continue
-				}
-			}
-		}
-		if starTi < 0 {
-			return false
-		}
-		starSi++
-		ti, si = starTi+1, starSi
-	}
-	for ti < len(toks) && toks[ti].kind == tokStar {
-		ti++
-	}
-	return ti == len(toks)
-}
-
-func classMatch(t globTok, r rune) bool {
-	in := false
-	for _, rg := range t.ranges {
-		if rg[0] <= r && r <= rg[1] {
-			in = true
-			break
-		}
-	}
-	return in != t.neg
+	b.WriteByte(']')
+	return b.String()
 }

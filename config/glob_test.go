@@ -50,6 +50,15 @@ func TestGlobMatch(t *testing.T) {
 		{"*a*b*c", "xaybzc", true},
 		{"*a*b*c", "xaybz", false},
 		{"ünï/*", "ünï/ç", true},
+		// Where doublestar alone would answer otherwise (see glob.go).
+		{"x[!a]y", "x/y", false},
+		{"x[.-0]y", "x/y", false},
+		{"x[.-0]y", "x.y", true},
+		{"x[.-0]y", "x0y", true},
+		{`a\/b`, "a/b", false},
+		{"a*/**", "a", true},
+		{"a/**/**", "a", true},
+		{"{a,b}/**", "b", true},
 	} {
 		g := mustGlob(t, tc.pattern)
 		if got := g.Match(tc.name); got != tc.want {

@@ -92,10 +92,9 @@ func flatten(cg *ast.CommentGroup) string {
 
 // schemaGen builds a JSON Schema from configuration structs and their tags.
 type schemaGen struct {
-	t     *testing.T
-	docs  map[string]string
-	defs  map[string]any
-	extra map[reflect.Type][]kv
+	t    *testing.T
+	docs map[string]string
+	defs map[string]any
 }
 
 // extraRules are the cross-field rules a struct tag cannot say.

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/go-openapi/jsonpointer"
 )
 
 // Field is one field whose live value differs from what git asks for.
@@ -70,9 +72,6 @@ func jsonText(v any) string {
 	return string(data)
 }
 
-// escape writes one reference token of a JSON pointer (RFC 6901).
-var escape = strings.NewReplacer("~", "~0", "/", "~1").Replace
-
 // under reports whether pointer p is q or lies inside it.
 func under(p, q string) bool {
 	return p == q || q == "" || strings.HasPrefix(p, q+"/")
@@ -122,7 +121,7 @@ func (d *differ) walk(ptr string, live, desired any, inLive, inDesired bool) {
 		for _, k := range keys {
 			lv, lok := lm[k]
 			dv, dok := dm[k]
-			d.walk(ptr+"/"+escape(k), lv, dv, lok, dok)
+			d.walk(ptr+"/"+jsonpointer.Escape(k), lv, dv, lok, dok)
 		}
 		return
 	}

@@ -1,13 +1,17 @@
 package live
 
 import (
-	"encoding/json"
+	"bytes"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-openapi/jsonpointer"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+	"sigs.k8s.io/structured-merge-diff/v6/value"
 )
 
 // Owner is a field manager of the live object, from its managedFields.
@@ -61,8 +65,8 @@ func ownersOf(live *unstructured.Unstructured) ownership {
 		if e.FieldsV1 == nil {
 			continue
 		}
-		var set map[string]any
-		if err := json.Unmarshal(e.FieldsV1.Raw, &set); err != nil {
+		var set fieldpath.Set
+		if err := set.FromJSON(bytes.NewReader(e.FieldsV1.Raw)); err != nil {
 			continue
 		}
 		owner := Owner{Manager: e.Manager, Operation: string(e.Operation), Subresource: e.Subresource}
@@ -71,102 +75,70 @@ func ownersOf(live *unstructured.Unstructured) ownership {
 		}
 		i := len(o.owners)
 		o.owners = append(o.owners, owner)
-		o.mark(set, live.Object, "", i)
+		set.Iterate(func(path fieldpath.Path) {
+			if ptr, ok := resolve(path, live.Object); ok {
+				o.add(ptr, i)
+			}
+		})
 	}
 	return o
 }
 
-// mark records owner i for every field of set, a FieldsV1 tree, under the
-// live value node at pointer ptr.
-func (o *ownership) mark(set map[string]any, node any, ptr string, i int) {
-	for k, v := range set {
-		child, _ := v.(map[string]any)
-		if k == "." {
-			o.add(ptr, i)
-			continue
-		}
-		p, item, ok := step(k, node)
-		if !ok {
-			continue // a field or item the live object no longer has
-		}
-		p = ptr + "/" + p
-		if len(child) == 0 {
-			o.add(p, i)
-			continue
-		}
-		o.mark(child, item, p, i)
-	}
-}
-
 func (o *ownership) add(ptr string, i int) {
-	for _, j := range o.owned[ptr] {
-		if j == i {
-			return
-		}
-	}
-	o.owned[ptr] = append(o.owned[ptr], i)
+	o.owned[ptr] = appendUnique(o.owned[ptr], i)
 }
 
-// step resolves one FieldsV1 key against a live value: "f:name" is a map
-// field, "k:{...}" the list item with those key fields, "v:value" the set
-// item with that value, "i:n" item n. It returns the pointer token and the
-// value found.
-func step(key string, node any) (token string, value any, ok bool) {
-	kind, arg, found := strings.Cut(key, ":")
-	if !found {
-		return "", nil, false
-	}
-	switch kind {
-	case "f":
-		m, isMap := node.(map[string]any)
-		v, has := m[arg]
-		if !isMap || !has {
-			return "", nil, false
-		}
-		return escape(arg), v, true
-	case "i":
-		n, err := strconv.Atoi(arg)
+// resolve returns the JSON pointer of a managedFields path in a live value:
+// a key or value names the first list item that has it. It reports false
+// for a field or item the live object no longer has.
+func resolve(path fieldpath.Path, node any) (string, bool) {
+	var ptr strings.Builder
+	for _, pe := range path {
+		m, _ := node.(map[string]any)
 		list, _ := node.([]any)
-		if err != nil || n < 0 || n >= len(list) {
-			return "", nil, false
-		}
-		return arg, list[n], true
-	case "k", "v":
-		var want any
-		if err := json.Unmarshal([]byte(arg), &want); err != nil {
-			return "", nil, false
-		}
-		list, _ := node.([]any)
-		for n, item := range list {
-			if (kind == "v" && sameJSON(item, want)) || (kind == "k" && hasKeys(item, want)) {
-				return strconv.Itoa(n), item, true
+		var tok string
+		switch {
+		case pe.FieldName != nil:
+			v, ok := m[*pe.FieldName]
+			if !ok {
+				return "", false
 			}
+			tok, node = jsonpointer.Escape(*pe.FieldName), v
+		case pe.Index != nil:
+			if *pe.Index < 0 || *pe.Index >= len(list) {
+				return "", false
+			}
+			tok, node = strconv.Itoa(*pe.Index), list[*pe.Index]
+		default:
+			n := slices.IndexFunc(list, func(item any) bool { return matches(pe, item) })
+			if n < 0 {
+				return "", false
+			}
+			tok, node = strconv.Itoa(n), list[n]
 		}
+		ptr.WriteString("/" + tok)
 	}
-	return "", nil, false
+	return ptr.String(), true
 }
 
-// hasKeys reports whether a list item has every key field of want.
-func hasKeys(item, want any) bool {
+// matches reports whether a list item is the one a key or value path
+// element names. Numbers compare by value: the object holds int64 where
+// managedFields may hold float64.
+func matches(pe fieldpath.PathElement, item any) bool {
+	if pe.Value != nil {
+		return value.Equals(value.NewValueInterface(item), *pe.Value)
+	}
 	m, ok := item.(map[string]any)
-	keys, ok2 := want.(map[string]any)
-	if !ok || !ok2 {
+	if pe.Key == nil || !ok {
 		return false
 	}
-	for k, v := range keys {
-		if iv, has := m[k]; !has || !sameJSON(iv, v) {
+	for _, f := range *pe.Key {
+		v, has := m[f.Name]
+		if !has || !value.Equals(value.NewValueInterface(v), f.Value) {
 			return false
 		}
 	}
 	return true
-}
-
-// sameJSON compares values decoded differently (int64 from the object,
-// float64 from managedFields) by their JSON text.
-func sameJSON(a, b any) bool {
-	x, err1 := json.Marshal(a)
-	y, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && string(x) == string(y)
 }
 
 // of returns the owners of the field at ptr: the managers owning it, or, for

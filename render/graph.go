@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/types"
 )
 
@@ -392,6 +392,10 @@ func (g *Graph) parse(n *node, data []byte) {
 	for i, r := range k.Resources {
 		at(entryResource, r, pos.line("resources", i))
 	}
+	// bases, patchesJson6902 and patchesStrategicMerge are deprecated, but
+	// kustomize still reads them, moving them into resources and patches as
+	// it loads the file; they are read here, where their lines are known.
+	//lint:ignore SA1019 kustomize still reads bases
 	for i, r := range k.Bases {
 		at(entryResource, r, pos.line("bases", i))
 	}
@@ -409,11 +413,13 @@ func (g *Graph) parse(n *node, data []byte) {
 			at(entryFile, p.Path, pos.line("patches", i, "path"))
 		}
 	}
+	//lint:ignore SA1019 kustomize still reads patchesJson6902
 	for i, p := range k.PatchesJson6902 {
 		if p.Path != "" {
 			at(entryFile, p.Path, pos.line("patchesJson6902", i, "path"))
 		}
 	}
+	//lint:ignore SA1019 kustomize still reads patchesStrategicMerge
 	for i, p := range k.PatchesStrategicMerge {
 		if !looksInline(string(p)) {
 			at(entryFile, string(p), pos.line("patchesStrategicMerge", i))

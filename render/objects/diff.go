@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/gitward/gitward/render/textdiff"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Action is what a change does to an object.

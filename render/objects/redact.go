@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // What a hidden value is shown as. Each says what kind of value is hidden;
@@ -155,10 +155,6 @@ type SecretChange struct {
 	Added   []string
 	Removed []string
 	Changed []string
-}
-
-func (s *SecretChange) empty() bool {
-	return len(s.Added)+len(s.Removed)+len(s.Changed) == 0
 }
 
 // hiddenValues collects the values an object hides, by key: for a Secret the
