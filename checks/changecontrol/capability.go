@@ -144,12 +144,7 @@ func (c *Capability) Gather(ctx context.Context, ev *evaluation.Evaluation) (pol
 	if err != nil {
 		return facts, err
 	}
-	for _, cf := range changed {
-		facts.ChangedFiles = append(facts.ChangedFiles, cf.Path)
-		if cf.PreviousPath != "" {
-			facts.ChangedFiles = append(facts.ChangedFiles, cf.PreviousPath)
-		}
-	}
+	facts.ChangedFiles = forge.Paths(changed)
 
 	// Permissions and team memberships of everyone whose approval or
 	// break-glass could count.

@@ -99,14 +99,7 @@ func plan(cfg *config.Repo, base, head Side, changed []forge.ChangedFile) (plann
 		base: render.BuildGraph(render.NewTree(base.FS), baseApps),
 		head: render.BuildGraph(render.NewTree(head.FS), headApps),
 	}
-	var paths []string
-	for _, f := range changed {
-		paths = append(paths, f.Path)
-		if f.PreviousPath != "" {
-			paths = append(paths, f.PreviousPath)
-		}
-	}
-	p.targets = render.Plan(p.base, p.head, paths)
+	p.targets = render.Plan(p.base, p.head, forge.Paths(changed))
 	return p, nil
 }
 

@@ -88,13 +88,8 @@ func localChangeControl(ctx context.Context, git *localgit.Repo, engine *diff.En
 	facts := policy.Facts{
 		Config: cfg,
 		// The pull request's author is known only on the forge.
-		PR: policy.PullRequest{BaseSHA: base.SHA, HeadSHA: head.SHA},
-	}
-	for _, f := range changed {
-		facts.ChangedFiles = append(facts.ChangedFiles, f.Path)
-		if f.PreviousPath != "" {
-			facts.ChangedFiles = append(facts.ChangedFiles, f.PreviousPath)
-		}
+		PR:           policy.PullRequest{BaseSHA: base.SHA, HeadSHA: head.SHA},
+		ChangedFiles: forge.Paths(changed),
 	}
 	commits, err := git.Commits(ctx, base.SHA, head.SHA)
 	if err != nil {
