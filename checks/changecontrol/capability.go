@@ -20,6 +20,7 @@ import (
 	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/render"
+	"github.com/gitward/gitward/report/markdown"
 	"github.com/gitward/gitward/signatures"
 	"github.com/rs/zerolog"
 )
@@ -53,7 +54,7 @@ func (c *Capability) Evaluate(ctx context.Context, ev *evaluation.Evaluation) er
 	run := ev.CheckRun(CheckName)
 	run.Status = forge.CheckInProgress
 	run.Title = "Evaluating change control"
-	run.Summary = fmt.Sprintf("Checking signatures, approvals and secrets on `%s`.", short(ev.PR.HeadSHA))
+	run.Summary = fmt.Sprintf("Checking signatures, approvals and secrets on `%s`.", markdown.Short(ev.PR.HeadSHA))
 	if err := ev.Publish(ctx, run); err != nil {
 		return err
 	}
@@ -221,7 +222,7 @@ func (c *Capability) signatures(ctx context.Context, f forge.Forge, repo forge.R
 	for _, cm := range commits {
 		res := verifier.Verify(ctx, cm, signers, keys)
 		if res.Err != nil {
-			return nil, fmt.Errorf("verify the signature of commit %s: %w", short(cm.SHA), res.Err)
+			return nil, fmt.Errorf("verify the signature of commit %s: %w", markdown.Short(cm.SHA), res.Err)
 		}
 		out = append(out, policy.NewCommit(cm, policy.SignatureVerdict{
 			Signed: res.Signed, Verified: res.Verified, Reason: res.Reason, Signer: res.Signer, WebCommit: res.WebCommit,
@@ -269,13 +270,6 @@ func sortedTrue(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
 
 // Renderer is the renderer the capability shares with the rendered diff,
