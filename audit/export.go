@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // ExportSchema names the JSON export's format.
@@ -92,9 +94,9 @@ func EvidenceOf(s Stored) Evidence {
 			e.Signatures.Verified++
 			switch {
 			case c.Signature.Signer != "":
-				e.Signatures.Signers = append(e.Signatures.Signers, prefix(c.SHA, 7)+" "+c.Signature.Signer)
+				e.Signatures.Signers = append(e.Signatures.Signers, markdown.Short(c.SHA)+" "+c.Signature.Signer)
 			case c.Signature.WebCommit:
-				e.Signatures.Signers = append(e.Signatures.Signers, prefix(c.SHA, 7)+" the forge's web interface")
+				e.Signatures.Signers = append(e.Signatures.Signers, markdown.Short(c.SHA)+" the forge's web interface")
 			}
 			continue
 		}
@@ -105,7 +107,7 @@ func EvidenceOf(s Stored) Evidence {
 		if !c.Signature.Signed {
 			why = "unsigned"
 		}
-		e.Signatures.Problems = append(e.Signatures.Problems, prefix(c.SHA, 7)+" "+why)
+		e.Signatures.Problems = append(e.Signatures.Problems, markdown.Short(c.SHA)+" "+why)
 	}
 	switch s.Kind {
 	case KindMerge:
@@ -273,7 +275,7 @@ func exportCSV(w io.Writer, changes []Evidence) error {
 		}
 		var unreviewed []string
 		for _, c := range e.Unreviewed {
-			unreviewed = append(unreviewed, prefix(c.SHA, 7)+" by "+c.Author)
+			unreviewed = append(unreviewed, markdown.Short(c.SHA)+" by "+c.Author)
 		}
 		row := []string{
 			e.Record, stamp(e.Date), string(e.Kind), e.Repository, e.Branch, pr, e.Title, e.URL, e.Commit, e.Author, e.MergedBy,
@@ -301,17 +303,17 @@ func exportMarkdown(w io.Writer, h ExportHeader, changes []Evidence) error {
 	b.WriteString("| Record | Date | Change | Author | Approvals | Separation of duties | Signatures | Change control | Break-glass |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, e := range changes {
-		change := "unreviewed push `" + prefix(e.Commit, 7) + "`"
+		change := "unreviewed push `" + markdown.Short(e.Commit) + "`"
 		if e.PullRequest > 0 {
-			change = fmt.Sprintf("[#%d](%s) %s, merged as `%s`", e.PullRequest, e.URL, cell(e.Title), prefix(e.Commit, 7))
+			change = fmt.Sprintf("[#%d](%s) %s, merged as `%s`", e.PullRequest, e.URL, markdown.Cell(e.Title), markdown.Short(e.Commit))
 		}
 		bg := "—"
 		if e.BreakGlass != nil {
-			bg = cell(breakGlassText(e.BreakGlass))
+			bg = markdown.Cell(breakGlassText(e.BreakGlass))
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			e.Record, stamp(e.Date), change, cell(e.Author), cell(orDash(approvalsText(e.Approved))),
-			cell(sodText(e.SeparationOfDuties)), cell(signaturesText(e.Signatures)), e.ChangeControl, bg)
+			e.Record, stamp(e.Date), change, markdown.Cell(e.Author), markdown.Cell(orDash(approvalsText(e.Approved))),
+			markdown.Cell(sodText(e.SeparationOfDuties)), markdown.Cell(signaturesText(e.Signatures)), e.ChangeControl, bg)
 	}
 	for _, e := range changes {
 		if e.BreakGlass == nil && len(e.Unreviewed) == 0 {
@@ -319,12 +321,12 @@ func exportMarkdown(w io.Writer, h ExportHeader, changes []Evidence) error {
 		}
 		fmt.Fprintf(&b, "\n## Record %s\n\n", e.Record)
 		if bgu := e.BreakGlass; bgu != nil {
-			fmt.Fprintf(&b, "- Break-glass by @%s at %s: %s\n", bgu.User, stamp(bgu.At), cell(bgu.Reason))
+			fmt.Fprintf(&b, "- Break-glass by @%s at %s: %s\n", bgu.User, stamp(bgu.At), markdown.Cell(bgu.Reason))
 			fmt.Fprintf(&b, "- Post-incident review: %s\n", orText(bgu.PostIncidentIssue, "not opened yet"))
 			fmt.Fprintf(&b, "- Retroactive approval: %s\n", orText(approvalText(bgu.RetroactiveApproval), "none yet"))
 		}
 		for _, c := range e.Unreviewed {
-			fmt.Fprintf(&b, "- Unreviewed commit `%s` by %s: %s\n", prefix(c.SHA, 7), c.Author, cell(c.Subject))
+			fmt.Fprintf(&b, "- Unreviewed commit `%s` by %s: %s\n", markdown.Short(c.SHA), c.Author, markdown.Cell(c.Subject))
 		}
 	}
 	b.WriteString("\nEach record's hash links to the one before it; run `gitward audit verify` on a clone to check the chain and that every commit on the branch is covered.\n")
@@ -336,7 +338,7 @@ func approvalText(a *Approval) string {
 	if a == nil {
 		return ""
 	}
-	return fmt.Sprintf("%s (%s on %s at %s)", a.User, a.Via, prefix(a.SHA, 7), stamp(a.At))
+	return fmt.Sprintf("%s (%s on %s at %s)", a.User, a.Via, markdown.Short(a.SHA), stamp(a.At))
 }
 
 func approvalsText(list []Approval) string {
@@ -386,12 +388,6 @@ func day(t time.Time, open string) string {
 		return open
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// cell makes text safe inside a Markdown table cell.
-func cell(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return strings.ReplaceAll(s, "|", `\|`)
 }
 
 func orDash(s string) string { return orText(s, "—") }

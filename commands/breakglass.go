@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // BreakGlassArgs are the arguments of /breakglass. What they allow, and who
@@ -63,7 +65,7 @@ func breakGlassArgs(args string, where Place) (BreakGlassArgs, error) {
 		return BreakGlassArgs{}, fmt.Errorf("`/breakglass` on an issue needs a cluster or app and a reason: %s", form)
 	}
 	if !scopeRE.MatchString(scope) {
-		return BreakGlassArgs{}, fmt.Errorf("%q is not a cluster or app name (lower-case letters, digits, '-', '.' and '_'); write %s", clip(scope), form)
+		return BreakGlassArgs{}, fmt.Errorf("%q is not a cluster or app name (lower-case letters, digits, '-', '.' and '_'); write %s", markdown.Clip(scope, maxQuote), form)
 	}
 	words := strings.Fields(rest)
 	var window time.Duration
@@ -72,12 +74,12 @@ func breakGlassArgs(args string, where Place) (BreakGlassArgs, error) {
 	case n >= 2 && words[n-2] == "for" && startsWithDigit(words[n-1]):
 		d, err := time.ParseDuration(words[n-1])
 		if err != nil || d <= 0 {
-			return BreakGlassArgs{}, fmt.Errorf("`for %s` is not a duration: write a positive Go duration such as `for 2h` or `for 30m`", clip(words[n-1]))
+			return BreakGlassArgs{}, fmt.Errorf("`for %s` is not a duration: write a positive Go duration such as `for 2h` or `for 30m`", markdown.Clip(words[n-1], maxQuote))
 		}
 		window = d
 		words = words[:n-2]
 	case n >= 3 && words[n-3] == "for" && startsWithDigit(words[n-2]) && unitWords[strings.ToLower(words[n-1])]:
-		return BreakGlassArgs{}, fmt.Errorf("write the window as a Go duration such as `for 2h` or `for 30m`, not `for %s %s`", clip(words[n-2]), clip(words[n-1]))
+		return BreakGlassArgs{}, fmt.Errorf("write the window as a Go duration such as `for 2h` or `for 30m`, not `for %s %s`", markdown.Clip(words[n-2], maxQuote), markdown.Clip(words[n-1], maxQuote))
 	}
 	if len(words) == 0 {
 		return BreakGlassArgs{}, fmt.Errorf("`/breakglass %s` needs a reason after the cluster or app: %s", scope, form)

@@ -17,7 +17,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // Name is a command as it is written.
@@ -129,7 +130,7 @@ func Parse(body string, where Place) []Command {
 				c.Name = Help
 			} else {
 				c.Name = Gitward
-				c.Err = fmt.Errorf("gitward has no command `/gitward %s`.\n\n%s", clip(sub), HelpText)
+				c.Err = fmt.Errorf("gitward has no command `/gitward %s`.\n\n%s", markdown.Clip(sub, maxQuote), HelpText)
 			}
 		default:
 			continue // another bot's command, or just a path
@@ -147,7 +148,7 @@ func approveArgs(args string) (string, error) {
 	if shaRE.MatchString(args) {
 		return strings.ToLower(args), nil
 	}
-	return "", fmt.Errorf("`/approve` takes an optional commit SHA (7 to 40 hex digits), not %q", clip(args))
+	return "", fmt.Errorf("`/approve` takes an optional commit SHA (7 to 40 hex digits), not %q", markdown.Clip(args, maxQuote))
 }
 
 // cutWord splits s at its first run of spaces or tabs.
@@ -159,15 +160,8 @@ func cutWord(s string) (word, rest string) {
 	return s[:i], strings.Trim(s[i:], " \t")
 }
 
-// clip shortens s for quoting in a reply.
-func clip(s string) string {
-	const max = 60
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max]) + "…"
-}
+// maxQuote is how many characters of what someone wrote a reply quotes.
+const maxQuote = 60
 
 // The reactions gitward puts on a comment to answer the commands in it.
 const (

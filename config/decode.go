@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // The strict decoder below reads a yaml.Node tree into the configuration
@@ -524,7 +526,7 @@ func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string, fi *field
 		return
 	}
 	if len(n.Content) < fi.minItems {
-		d.add(n, path, fmt.Sprintf("must list at least %d %s", fi.minItems, plural(fi.minItems, "item")))
+		d.add(n, path, "must list at least "+markdown.Count(fi.minItems, "item", "items"))
 	}
 	if fi.unique == "" {
 		return
@@ -551,13 +553,6 @@ func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string, fi *field
 		}
 		firstAt[s] = d.pos[ipath]
 	}
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }
 
 func scalarString(v reflect.Value) string {
@@ -770,10 +765,7 @@ func gotName(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	}
-	v := n.Value
-	if len(v) > 40 {
-		v = v[:37] + "..."
-	}
+	v := markdown.Clip(n.Value, 40)
 	switch tag := n.ShortTag(); tag {
 	case "!!null":
 		return "null"

@@ -241,6 +241,20 @@ type ChangedFile struct {
 	Deletions    int
 }
 
+// Paths lists every path the files touch, in order: each file's path and,
+// after it, the path a rename or copy came from, so a rule or render plan
+// that matches paths sees both sides of a move.
+func Paths(files []ChangedFile) []string {
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, f.Path)
+		if f.PreviousPath != "" {
+			paths = append(paths, f.PreviousPath)
+		}
+	}
+	return paths
+}
+
 // Permission is a user's access level on a repository, ordered from least
 // to most.
 type Permission int

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // DiffCheckName is the check run that says whether every affected app
@@ -35,15 +36,15 @@ func DiffCheck(run forge.CheckRun, d RenderedDiff) forge.CheckRun {
 	switch {
 	case len(failedHead) > 0:
 		run.Conclusion = forge.ConclusionFailure
-		run.Title = fmt.Sprintf("%d of %s %s not render at head", len(failedHead), plural(len(d.Apps), "affected app"), verb(len(failedHead), "does", "do"))
+		run.Title = fmt.Sprintf("%d of %s %s not render at head", len(failedHead), markdown.Count(len(d.Apps), "affected app", "affected apps"), verb(len(failedHead), "does", "do"))
 	case len(d.Apps) == 0:
 		run.Conclusion = forge.ConclusionSuccess
 		run.Title = "No app is affected by this change"
 	default:
 		run.Conclusion = forge.ConclusionSuccess
-		run.Title = fmt.Sprintf("%s render; %s change (+%d −%d lines)", plural(len(d.Apps), "affected app"), plural(objs, "object"), added, removed)
+		run.Title = fmt.Sprintf("%s render; %s change (+%d −%d lines)", markdown.Count(len(d.Apps), "affected app", "affected apps"), markdown.Count(objs, "object", "objects"), added, removed)
 	}
-	fmt.Fprintf(&b, "Rendered base `%s` and head `%s` in-process with kustomize (plugins and exec off, files only from the repository).\n\n", short(d.BaseSHA), short(d.HeadSHA))
+	fmt.Fprintf(&b, "Rendered base `%s` and head `%s` in-process with kustomize (plugins and exec off, files only from the repository).\n\n", markdown.Short(d.BaseSHA), markdown.Short(d.HeadSHA))
 	for _, group := range []struct {
 		title string
 		apps  []AppDiff
@@ -53,7 +54,7 @@ func DiffCheck(run forge.CheckRun, d RenderedDiff) forge.CheckRun {
 		}
 		fmt.Fprintf(&b, "### %s\n\n", group.title)
 		for _, a := range group.apps {
-			fmt.Fprintf(&b, "**%s** (`%s`)\n\n%s", htmlEscape(a.Name), mdEscape(a.Path), fence("text", a.Failure))
+			fmt.Fprintf(&b, "**%s** (%s)\n\n%s", htmlEscape(a.Name), markdown.Code(a.Path), fence("text", a.Failure))
 			if a.FailedAt == "head" {
 				file, line := a.FailureFile, a.FailureLine
 				if file == "" {
@@ -72,11 +73,11 @@ func DiffCheck(run forge.CheckRun, d RenderedDiff) forge.CheckRun {
 		for _, a := range d.Apps {
 			switch {
 			case a.Failed():
-				fmt.Fprintf(&b, "| `%s` | render failed at %s | |\n", mdEscape(a.Name), a.FailedAt)
+				fmt.Fprintf(&b, "| %s | render failed at %s | |\n", markdown.Code(a.Name), a.FailedAt)
 			case a.Diff == nil:
-				fmt.Fprintf(&b, "| `%s` | 0 | |\n", mdEscape(a.Name))
+				fmt.Fprintf(&b, "| %s | 0 | |\n", markdown.Code(a.Name))
 			default:
-				fmt.Fprintf(&b, "| `%s` | %d | +%d −%d |\n", mdEscape(a.Name), len(a.Diff.Objects), a.Diff.LinesAdded, a.Diff.LinesRemoved)
+				fmt.Fprintf(&b, "| %s | %d | +%d −%d |\n", markdown.Code(a.Name), len(a.Diff.Objects), a.Diff.LinesAdded, a.Diff.LinesRemoved)
 			}
 		}
 		b.WriteString("\nThe object diffs are in the pull request's rendered-diff comment.\n")

@@ -7,6 +7,7 @@ import (
 	"github.com/gitward/gitward/checks/drift/verdict"
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/live"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // LiveChangesHeading opens the live-changes part of the sticky comment.
@@ -27,18 +28,18 @@ func LiveChanges(apps []verdict.App, mode string) (header string, sections []Sec
 		}
 		switch {
 		case a.Cluster == "" && a.Err == nil:
-			fmt.Fprintf(&h, "| `%s` | — | not compared: no cluster mapped | |\n", mdEscape(a.Name))
+			fmt.Fprintf(&h, "| %s | — | not compared: no cluster mapped | |\n", markdown.Code(a.Name))
 		case a.Err != nil:
-			fmt.Fprintf(&h, "| `%s` | %s | ❌ could not compare | |\n", mdEscape(a.Name), mdEscape(cluster))
+			fmt.Fprintf(&h, "| %s | %s | ❌ could not compare | |\n", markdown.Code(a.Name), markdown.Cell(cluster))
 		default:
 			driftText := "none"
 			switch {
 			case a.Drifted() && a.Expected != "":
-				driftText = "🔓 " + countActions(a.Drift, live.Changed, live.Missing, live.Failed) + ", " + mdEscape(a.Expected)
+				driftText = "🔓 " + countActions(a.Drift, live.Changed, live.Missing, live.Failed) + ", " + markdown.Cell(a.Expected)
 			case a.Drifted():
 				driftText = "⚠️ " + countActions(a.Drift, live.Changed, live.Missing, live.Failed)
 			}
-			fmt.Fprintf(&h, "| `%s` | %s | %s | %s |\n", mdEscape(a.Name), mdEscape(cluster), planText(a.Plan), driftText)
+			fmt.Fprintf(&h, "| %s | %s | %s | %s |\n", markdown.Code(a.Name), markdown.Cell(cluster), planText(a.Plan), driftText)
 		}
 	}
 	h.WriteString("\n")
@@ -75,7 +76,7 @@ func LiveChanges(apps []verdict.App, mode string) (header string, sections []Sec
 			summary := "drift"
 			if a.Expected != "" {
 				summary = "drift " + htmlEscape(a.Expected)
-				fmt.Fprintf(&b, "_This drift is %s: a break-glass window is open, so it is not judged. When the window closes gitward captures it into a pull request._\n\n", mdEscape(a.Expected))
+				fmt.Fprintf(&b, "_This drift is %s: a break-glass window is open, so it is not judged. When the window closes gitward captures it into a pull request._\n\n", markdown.Cell(a.Expected))
 			}
 			writeObjects(&b, changedObjects(a.Drift), true)
 			writeHidden(&b, a.Drift.Hidden)
@@ -155,17 +156,17 @@ func writeObjects(b *strings.Builder, objs []live.Object, drift bool) {
 		if drift && o.Action == live.Missing {
 			action = "missing from the cluster"
 		}
-		fmt.Fprintf(b, "- %s **%s** `%s%s` %s", icons[o.Action], mdEscape(o.ID.Kind), mdEscape(ns), mdEscape(o.ID.Name), action)
+		fmt.Fprintf(b, "- %s **%s** %s %s", icons[o.Action], markdown.Cell(o.ID.Kind), markdown.Code(ns+o.ID.Name), action)
 		if o.Note != "" {
 			fmt.Fprintf(b, " — %s", o.Note)
 		}
 		if o.Err != nil {
 			// The cluster's message may quote values from the pull request.
-			fmt.Fprintf(b, " — %s", htmlEscape(mdEscape(o.Err.Error())))
+			fmt.Fprintf(b, " — %s", markdown.Cell(o.Err.Error()))
 		}
 		b.WriteString("\n")
 		for _, f := range o.Fields {
-			fmt.Fprintf(b, "  - `%s`\n", strings.ReplaceAll(f.String(), "`", "'"))
+			fmt.Fprintf(b, "  - %s\n", markdown.Code(f.String()))
 		}
 	}
 	b.WriteString("\n")
@@ -186,7 +187,7 @@ func planText(r *live.Result) string {
 	}
 	s := countActions(r, live.Created, live.Changed, live.Pruned)
 	if n := r.Count(live.Failed); n > 0 {
-		fail := "❌ fail to apply " + plural(n, "object")
+		fail := "❌ fail to apply " + markdown.Count(n, "object", "objects")
 		if s != "" {
 			fail += " (otherwise " + s + ")"
 		}

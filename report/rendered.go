@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gitward/gitward/render/objects"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // RenderedDiff is what the rendered-diff comment and the gitward/diff check
@@ -49,7 +50,7 @@ const RenderedDiffHeading = "## gitward · rendered diff\n\n"
 func RenderedDiffComment(d RenderedDiff) (header string, sections []Section) {
 	var h strings.Builder
 	h.WriteString(RenderedDiffHeading)
-	fmt.Fprintf(&h, "Base `%s` → head `%s`", short(d.BaseSHA), short(d.HeadSHA))
+	fmt.Fprintf(&h, "Base `%s` → head `%s`", markdown.Short(d.BaseSHA), markdown.Short(d.HeadSHA))
 	if len(d.Apps) == 0 {
 		h.WriteString(": no app renders differently.\n")
 		return h.String(), nil
@@ -75,10 +76,10 @@ func RenderedDiffComment(d RenderedDiff) (header string, sections []Section) {
 	if same > 0 {
 		what = append(what, fmt.Sprintf("%d unchanged", same))
 	}
-	fmt.Fprintf(&h, " · %s affected: %s.\n\n", plural(len(d.Apps), "app"), strings.Join(what, ", "))
+	fmt.Fprintf(&h, " · %s affected: %s.\n\n", markdown.Count(len(d.Apps), "app", "apps"), strings.Join(what, ", "))
 	h.WriteString("| App | Added | Changed | Removed | Lines |\n|---|---:|---:|---:|---|\n")
 	for _, a := range d.Apps {
-		name := "`" + mdEscape(a.Name) + "`"
+		name := markdown.Code(a.Name)
 		switch {
 		case a.New:
 			name += " (new)"
@@ -138,7 +139,7 @@ func objectText(o objects.ObjectChange) string {
 	if o.ID.Namespace != "" {
 		ns = o.ID.Namespace + "/"
 	}
-	fmt.Fprintf(&b, "%s **%s** `%s%s` %s (+%d −%d)\n\n", icon, mdEscape(o.ID.Kind), mdEscape(ns), mdEscape(o.ID.Name), o.Action, o.LinesAdded, o.LinesRemoved)
+	fmt.Fprintf(&b, "%s **%s** %s %s (+%d −%d)\n\n", icon, markdown.Cell(o.ID.Kind), markdown.Code(ns+o.ID.Name), o.Action, o.LinesAdded, o.LinesRemoved)
 	if s := o.Secret; s != nil {
 		var parts []string
 		if len(s.Added) > 0 {
@@ -203,16 +204,9 @@ func counts(d *objects.AppDiff) string {
 func codeList(keys []string) string {
 	q := make([]string, len(keys))
 	for i, k := range keys {
-		q[i] = "`" + mdEscape(k) + "`"
+		q[i] = markdown.Code(k)
 	}
 	return strings.Join(q, ", ")
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // verb picks the singular or plural form for a count.
@@ -221,18 +215,6 @@ func verb(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
-
-// mdEscape keeps names from breaking tables and code spans.
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", "\\|", "`", "'", "\n", " ").Replace(s)
 }
 
 // htmlEscape keeps names from breaking the <summary> element.

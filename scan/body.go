@@ -6,6 +6,7 @@ import (
 
 	"github.com/gitward/gitward/capture"
 	"github.com/gitward/gitward/render"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // maxDiffChars bounds the diff in a body, so the body stays under GitHub's
@@ -47,7 +48,7 @@ func Body(ch *capture.Change, incident string) string {
 	fmt.Fprintf(&b, "### Drifted fields (%d)\n\n", len(ch.Captured))
 	b.WriteString("| Object | Field: cluster vs git, changed by (manager, time) | Written to |\n|---|---|---|\n")
 	for _, c := range ch.Captured {
-		fmt.Fprintf(&b, "| %s | %s | `%s` (%s) |\n", cell(c.Object.Describe()), cell(c.Field.String()), cell(c.File), c.Route)
+		fmt.Fprintf(&b, "| %s | %s | %s (%s) |\n", markdown.Cell(c.Object.Describe()), markdown.Cell(c.Field.String()), markdown.Code(c.File), c.Route)
 	}
 	if len(ch.Refusals) > 0 {
 		fmt.Fprintf(&b, "\n### Not captured (%d)\n\n", len(ch.Refusals))
@@ -74,10 +75,4 @@ func Body(ch *capture.Change, incident string) string {
 	}
 	b.WriteString("```\n")
 	return b.String()
-}
-
-// cell makes text safe in a table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", " ")
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // Output kept from one tool run; more is dropped.
@@ -103,11 +105,7 @@ func (c *capped) Write(p []byte) (int, error) {
 // to a length fit for a reason.
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
-	l := strings.TrimSpace(lines[len(lines)-1])
-	if len(l) > 200 {
-		l = l[:200] + "…"
-	}
-	return l
+	return markdown.Clip(strings.TrimSpace(lines[len(lines)-1]), 200)
 }
 
 func mkdirPrivate(path string) error {

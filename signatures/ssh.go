@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // sshNamespace is the namespace git signs commits in (git commit -S with
@@ -219,8 +220,5 @@ func printable(s string) string {
 		}
 		return r
 	}, s)
-	if len(s) > 64 {
-		s = s[:64] + "…"
-	}
-	return s
+	return markdown.Clip(s, 64)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 	"github.com/gitward/gitward/signatures"
 	"github.com/rs/zerolog"
 )
@@ -52,7 +53,7 @@ func (c *Capability) Evaluate(ctx context.Context, ev *evaluation.Evaluation) er
 	run := ev.CheckRun(CheckName)
 	run.Status = forge.CheckInProgress
 	run.Title = "Evaluating change control"
-	run.Summary = fmt.Sprintf("Checking signatures, approvals and secrets on `%s`.", short(ev.PR.HeadSHA))
+	run.Summary = fmt.Sprintf("Checking signatures, approvals and secrets on `%s`.", markdown.Short(ev.PR.HeadSHA))
 	if err := ev.Publish(ctx, run); err != nil {
 		return err
 	}
@@ -143,12 +144,7 @@ func (c *Capability) Gather(ctx context.Context, ev *evaluation.Evaluation) (pol
 	if err != nil {
 		return facts, err
 	}
-	for _, cf := range changed {
-		facts.ChangedFiles = append(facts.ChangedFiles, cf.Path)
-		if cf.PreviousPath != "" {
-			facts.ChangedFiles = append(facts.ChangedFiles, cf.PreviousPath)
-		}
-	}
+	facts.ChangedFiles = forge.Paths(changed)
 
 	// Permissions and team memberships of everyone whose approval or
 	// break-glass could count.
@@ -225,7 +221,7 @@ func (c *Capability) signatures(ctx context.Context, f forge.Forge, repo forge.R
 	for _, cm := range commits {
 		res := verifier.Verify(ctx, cm, signers, keys)
 		if res.Err != nil {
-			return nil, fmt.Errorf("verify the signature of commit %s: %w", short(cm.SHA), res.Err)
+			return nil, fmt.Errorf("verify the signature of commit %s: %w", markdown.Short(cm.SHA), res.Err)
 		}
 		out = append(out, policy.NewCommit(cm, policy.SignatureVerdict{
 			Signed: res.Signed, Verified: res.Verified, Reason: res.Reason, Signer: res.Signer, WebCommit: res.WebCommit,
@@ -273,11 +269,4 @@ func sortedTrue(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

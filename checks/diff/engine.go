@@ -15,6 +15,7 @@ import (
 	"github.com/gitward/gitward/render"
 	"github.com/gitward/gitward/render/objects"
 	"github.com/gitward/gitward/report"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // Engine renders and diffs the apps one change affects.
@@ -89,24 +90,17 @@ type planned struct {
 func plan(cfg *config.Repo, base, head Side, changed []forge.ChangedFile) (planned, error) {
 	baseApps, err := render.Discover(base.FS, cfg)
 	if err != nil {
-		return planned{}, fmt.Errorf("find apps at base %s: %w", short(base.SHA), err)
+		return planned{}, fmt.Errorf("find apps at base %s: %w", markdown.Short(base.SHA), err)
 	}
 	headApps, err := render.Discover(head.FS, cfg)
 	if err != nil {
-		return planned{}, fmt.Errorf("find apps at head %s: %w", short(head.SHA), err)
+		return planned{}, fmt.Errorf("find apps at head %s: %w", markdown.Short(head.SHA), err)
 	}
 	p := planned{
 		base: render.BuildGraph(render.NewTree(base.FS), baseApps),
 		head: render.BuildGraph(render.NewTree(head.FS), headApps),
 	}
-	var paths []string
-	for _, f := range changed {
-		paths = append(paths, f.Path)
-		if f.PreviousPath != "" {
-			paths = append(paths, f.PreviousPath)
-		}
-	}
-	p.targets = render.Plan(p.base, p.head, paths)
+	p.targets = render.Plan(p.base, p.head, forge.Paths(changed))
 	return p, nil
 }
 
@@ -198,9 +192,6 @@ func failed(a *report.AppDiff, side string, err error) {
 	}
 }
 
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
+// short is markdown.Short under the name capability.go still calls; it goes
+// when capability.go calls markdown.Short itself.
+func short(sha string) string { return markdown.Short(sha) }

@@ -19,6 +19,7 @@ import (
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/live"
 	"github.com/gitward/gitward/report"
+	"github.com/gitward/gitward/report/markdown"
 	"github.com/rs/zerolog"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -89,7 +90,7 @@ func (c *Capability) Evaluate(ctx context.Context, ev *evaluation.Evaluation) er
 	run := ev.CheckRun(verdict.CheckName)
 	run.Status = forge.CheckInProgress
 	run.Title = "Comparing with the live clusters"
-	run.Summary = fmt.Sprintf("Dry-run applying base `%s` and head `%s`.", short(pr.BaseSHA), short(pr.HeadSHA))
+	run.Summary = fmt.Sprintf("Dry-run applying base `%s` and head `%s`.", markdown.Short(pr.BaseSHA), markdown.Short(pr.HeadSHA))
 	if err := ev.Publish(ctx, run); err != nil {
 		return err
 	}
@@ -203,11 +204,4 @@ func decode(stream []byte, present bool) ([]*unstructured.Unstructured, error) {
 		return nil, nil
 	}
 	return live.Decode(stream)
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/audit"
+	"github.com/gitward/gitward/report/markdown"
 	"github.com/spf13/cobra"
 )
 
@@ -65,7 +66,7 @@ found (each is printed, naming the record or commit), 2 an error.`,
 			}
 			if !rep.Intact() {
 				return exitCode(1, fmt.Errorf("%s in the ledger %s and the coverage of %s (%d records, %d commits %s)",
-					countOf(len(rep.All()), "problem", "problems"), rep.Ledger, rep.Branch, len(rep.Records), rep.Commits, from))
+					markdown.Count(len(rep.All()), "problem", "problems"), rep.Ledger, rep.Branch, len(rep.Records), rep.Commits, from))
 			}
 			tip, tipHash := "empty", ""
 			if t := rep.Tip(); t != nil {
@@ -77,8 +78,8 @@ found (each is printed, naming the record or commit), 2 an error.`,
 				fmt.Fprintf(out, "the ledger's tip is %s, not the expected %s: the ledger was rewritten or has not been fetched\n", tip, expectTip)
 				return exitCode(1, fmt.Errorf("ledger %s does not end at the expected record", rep.Ledger))
 			}
-			fmt.Fprintf(out, "ledger %s: %s, hash chain intact; tip %s\n", rep.Ledger, countOf(len(rep.Records), "record", "records"), tip)
-			fmt.Fprintf(out, "%s: %s %s, each covered by a record\n", rep.Branch, countOf(rep.Commits, "first-parent commit", "first-parent commits"), from)
+			fmt.Fprintf(out, "ledger %s: %s, hash chain intact; tip %s\n", rep.Ledger, markdown.Count(len(rep.Records), "record", "records"), tip)
+			fmt.Fprintf(out, "%s: %s %s, each covered by a record\n", rep.Branch, markdown.Count(rep.Commits, "first-parent commit", "first-parent commits"), from)
 			return nil
 		},
 	}
@@ -138,7 +139,7 @@ Exit codes: 0 written, 1 the ledger does not verify, 2 an error.`,
 				for _, f := range v.Findings {
 					fmt.Fprintln(cmd.ErrOrStderr(), f)
 				}
-				return exitCode(1, fmt.Errorf("the ledger %s does not verify (%s); no evidence was exported: run gitward audit verify", ledger, countOf(len(v.Findings), "problem", "problems")))
+				return exitCode(1, fmt.Errorf("the ledger %s does not verify (%s); no evidence was exported: run gitward audit verify", ledger, markdown.Count(len(v.Findings), "problem", "problems")))
 			}
 			h := audit.ExportHeader{Branch: ledger, Records: len(v.Records), Since: from, Until: to}
 			if tip := v.Tip(); tip != nil {
@@ -178,12 +179,4 @@ func parseDate(s string, end bool) (time.Time, error) {
 		t = t.Add(24*time.Hour - time.Second)
 	}
 	return t, nil
-}
-
-// countOf returns "1 thing" or "2 things".
-func countOf(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gitward/gitward/forge/github"
 	"github.com/gitward/gitward/forge/gitlab"
 	"github.com/gitward/gitward/forge/localgit"
+	"github.com/gitward/gitward/report/markdown"
 	"github.com/gitward/gitward/signatures"
 )
 
@@ -66,18 +67,12 @@ func (c changeControl) markdown() string {
 	b.WriteString("## gitward · change control (local preview)\n\n| | Rule | Result |\n|:-:|---|---|\n")
 	marks := map[string]string{statePass: "✅", stateFail: "❌", statePending: "⏳"}
 	for _, r := range c.Rules {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", marks[r.State], tableCell(r.Name), tableCell(r.Reason))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", marks[r.State], markdown.Cell(r.Name), markdown.Cell(r.Reason))
 	}
 	for _, n := range c.Notes {
 		b.WriteString("\n" + n + "\n")
 	}
 	return b.String()
-}
-
-// tableCell keeps text on one line and inside its Markdown table cell.
-func tableCell(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return strings.NewReplacer(`\`, `\\`, "|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 // localChangeControl gathers the facts a local repository gives, as the
@@ -88,13 +83,8 @@ func localChangeControl(ctx context.Context, git *localgit.Repo, engine *diff.En
 	facts := policy.Facts{
 		Config: cfg,
 		// The pull request's author is known only on the forge.
-		PR: policy.PullRequest{BaseSHA: base.SHA, HeadSHA: head.SHA},
-	}
-	for _, f := range changed {
-		facts.ChangedFiles = append(facts.ChangedFiles, f.Path)
-		if f.PreviousPath != "" {
-			facts.ChangedFiles = append(facts.ChangedFiles, f.PreviousPath)
-		}
+		PR:           policy.PullRequest{BaseSHA: base.SHA, HeadSHA: head.SHA},
+		ChangedFiles: forge.Paths(changed),
 	}
 	commits, err := git.Commits(ctx, base.SHA, head.SHA)
 	if err != nil {
@@ -157,7 +147,7 @@ func localSignature(ctx context.Context, git *localgit.Repo, signers config.Allo
 	if signers.IsSet() {
 		res := signatures.Verify(ctx, c, signers, gpgKeyring{})
 		if res.Err != nil {
-			return policy.SignatureVerdict{}, fmt.Errorf("verify the signature of commit %s: %w", shortSHA(c.SHA), res.Err)
+			return policy.SignatureVerdict{}, fmt.Errorf("verify the signature of commit %s: %w", markdown.Short(c.SHA), res.Err)
 		}
 		return policy.SignatureVerdict{Signed: res.Signed, Verified: res.Verified, Reason: res.Reason, Signer: res.Signer, WebCommit: res.WebCommit}, nil
 	}
@@ -176,7 +166,7 @@ func localSignature(ctx context.Context, git *localgit.Repo, signers config.Allo
 	// recognises commits the forge made in its web interface.
 	res := signatures.Verify(ctx, c, signers, nil)
 	if res.Err != nil {
-		return policy.SignatureVerdict{}, fmt.Errorf("verify the signature of commit %s: %w", shortSHA(c.SHA), res.Err)
+		return policy.SignatureVerdict{}, fmt.Errorf("verify the signature of commit %s: %w", markdown.Short(c.SHA), res.Err)
 	}
 	v := policy.SignatureVerdict{Signed: res.Signed, Verified: res.Verified, Reason: res.Reason, Signer: res.Signer, WebCommit: res.WebCommit}
 	if !gv.Verified {
@@ -283,9 +273,9 @@ func authorsReason(f policy.Facts) string {
 		who = append(who, name)
 	}
 	for _, c := range f.Commits {
-		add(c.Author, "authored "+shortSHA(c.SHA))
+		add(c.Author, "authored "+markdown.Short(c.SHA))
 		if sod.CommittersAreAuthors {
-			add(c.Committer, "committed "+shortSHA(c.SHA))
+			add(c.Committer, "committed "+markdown.Short(c.SHA))
 		}
 	}
 	others := "the pull request's author"
@@ -296,11 +286,4 @@ func authorsReason(f policy.Facts) string {
 		return "no commits; " + others + " cannot approve"
 	}
 	return "authors cannot approve: " + strings.Join(who, ", ") + "; nor can " + others
-}
-
-func shortSHA(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

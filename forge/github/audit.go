@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 	gh "github.com/google/go-github/v60/github"
 )
 
@@ -26,10 +27,10 @@ func (f *Forge) Commit(ctx context.Context, repo forge.Repo, sha string) (*forge
 	rc, _, err := c.Repositories.GetCommit(ctx, repo.Owner, repo.Name, sha, &gh.ListOptions{PerPage: 1})
 	if isUnprocessable(err) {
 		// GitHub answers an unknown SHA with 422 "No commit found".
-		return nil, fmt.Errorf("github: read commit %s: %w (%v)", short(sha), forge.ErrNotFound, err)
+		return nil, fmt.Errorf("github: read commit %s: %w (%v)", markdown.Short(sha), forge.ErrNotFound, err)
 	}
 	if err != nil {
-		return nil, wrap(err, "read commit %s", short(sha))
+		return nil, wrap(err, "read commit %s", markdown.Short(sha))
 	}
 	out := convertCommit(rc)
 	return &out, nil
@@ -48,7 +49,7 @@ func (f *Forge) PullRequestsForCommit(ctx context.Context, repo forge.Repo, sha 
 	for {
 		page, resp, err := c.PullRequests.ListPullRequestsWithCommit(ctx, repo.Owner, repo.Name, sha, opt)
 		if err != nil {
-			return nil, wrap(err, "pull requests of commit %s", short(sha))
+			return nil, wrap(err, "pull requests of commit %s", markdown.Short(sha))
 		}
 		for _, pr := range page {
 			p := convertPR(repo, pr)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/snapshot"
+	"github.com/gitward/gitward/report/markdown"
 	gh "github.com/google/go-github/v60/github"
 	"github.com/palantir/go-githubapp/githubapp"
 )
@@ -501,17 +502,17 @@ func (f *Forge) File(ctx context.Context, repo forge.Repo, sha, path string) ([]
 	}
 	fc, _, _, err := c.Repositories.GetContents(ctx, repo.Owner, repo.Name, path, &gh.RepositoryContentGetOptions{Ref: sha})
 	if err != nil {
-		return nil, wrap(err, "read %s at %s", path, short(sha))
+		return nil, wrap(err, "read %s at %s", path, markdown.Short(sha))
 	}
 	if fc == nil {
-		return nil, fmt.Errorf("github: read %s at %s: is a directory", path, short(sha))
+		return nil, fmt.Errorf("github: read %s at %s: is a directory", path, markdown.Short(sha))
 	}
 	if fc.GetType() != "file" {
-		return nil, fmt.Errorf("github: read %s at %s: is a %s, not a file", path, short(sha), fc.GetType())
+		return nil, fmt.Errorf("github: read %s at %s: is a %s, not a file", path, markdown.Short(sha), fc.GetType())
 	}
 	s, err := fc.GetContent()
 	if err != nil {
-		return nil, fmt.Errorf("github: read %s at %s: %w", path, short(sha), err)
+		return nil, fmt.Errorf("github: read %s at %s: %w", path, markdown.Short(sha), err)
 	}
 	return []byte(s), nil
 }
@@ -540,7 +541,7 @@ func (f *Forge) Snapshot(ctx context.Context, repo forge.Repo, sha string) (*sna
 					err = rerr
 				}
 			}
-			return nil, wrap(err, "archive link for %s at %s", repo.FullName(), short(sha))
+			return nil, wrap(err, "archive link for %s at %s", repo.FullName(), markdown.Short(sha))
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, link.String(), nil)
 		if err != nil {
@@ -548,11 +549,11 @@ func (f *Forge) Snapshot(ctx context.Context, repo forge.Repo, sha string) (*sna
 		}
 		resp, err := f.download.Do(req)
 		if err != nil {
-			return nil, fmt.Errorf("github: download archive of %s at %s: %w", repo.FullName(), short(sha), redactURLError(err))
+			return nil, fmt.Errorf("github: download archive of %s at %s: %w", repo.FullName(), markdown.Short(sha), redactURLError(err))
 		}
 		if resp.StatusCode != http.StatusOK {
 			resp.Body.Close()
-			return nil, fmt.Errorf("github: download archive of %s at %s: %s", repo.FullName(), short(sha), resp.Status)
+			return nil, fmt.Errorf("github: download archive of %s at %s: %s", repo.FullName(), markdown.Short(sha), resp.Status)
 		}
 		return resp.Body, nil
 	}, f.limits)
@@ -582,7 +583,7 @@ func (f *Forge) CheckRuns(ctx context.Context, repo forge.Repo, sha string) ([]f
 	for {
 		res, resp, err := c.Checks.ListCheckRunsForRef(ctx, repo.Owner, repo.Name, sha, opt)
 		if err != nil {
-			return nil, wrap(err, "list check runs on %s", short(sha))
+			return nil, wrap(err, "list check runs on %s", markdown.Short(sha))
 		}
 		for _, cr := range res.CheckRuns {
 			if f.appID != 0 && cr.GetApp().GetID() != 0 && cr.GetApp().GetID() != f.appID {
@@ -670,13 +671,6 @@ func (f *Forge) listPulls(ctx context.Context, repo forge.Repo, opt *gh.PullRequ
 		opt.Page = resp.NextPage
 	}
 	return out, nil
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
 
 func isSHA(s string) bool {

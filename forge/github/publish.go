@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 	gh "github.com/google/go-github/v60/github"
 )
 
@@ -76,7 +77,7 @@ func (f *Forge) PublishCheck(ctx context.Context, repo forge.Repo, run forge.Che
 			Output:      output,
 		})
 		if err != nil {
-			return forge.CheckRun{}, wrap(err, "create check run %q on %s", run.Name, short(run.HeadSHA))
+			return forge.CheckRun{}, wrap(err, "create check run %q on %s", run.Name, markdown.Short(run.HeadSHA))
 		}
 	} else {
 		out, _, err = c.Checks.UpdateCheckRun(ctx, repo.Owner, repo.Name, run.ID, gh.UpdateCheckRunOptions{
@@ -310,7 +311,7 @@ func (f *Forge) CommitToBranch(ctx context.Context, repo forge.Repo, bc forge.Br
 	}
 	parentCommit, _, err := c.Git.GetCommit(ctx, repo.Owner, repo.Name, parent)
 	if err != nil {
-		return "", wrap(err, "read parent commit %s", short(parent))
+		return "", wrap(err, "read parent commit %s", markdown.Short(parent))
 	}
 	entries := make([]*gh.TreeEntry, 0, len(bc.Files))
 	for _, fc := range bc.Files {

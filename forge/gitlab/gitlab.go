@@ -212,14 +212,6 @@ func splitPath(full string) (owner, name string) {
 	return full[:i], full[i+1:]
 }
 
-// short abbreviates a SHA for messages.
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
-}
-
 // userID resolves a username to its numeric ID; ErrNotFound when none.
 func (f *Forge) userID(ctx context.Context, login string) (int64, error) {
 	users, _, err := f.c.Users.ListUsers(&gl.ListUsersOptions{Username: gl.Ptr(login)}, gl.WithContext(ctx))

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 	gl "gitlab.com/gitlab-org/api/client-go"
 )
 
@@ -41,19 +42,7 @@ func joinDescription(title, ext string) string {
 	if ext != "" {
 		suffix = extOpen + ext + extClose
 	}
-	room := MaxStatusDescription - utf8.RuneCountInString(suffix)
-	if room < 0 {
-		room = 0
-	}
-	if utf8.RuneCountInString(title) > room {
-		r := []rune(title)
-		if room > 1 {
-			title = string(r[:room-1]) + "…"
-		} else {
-			title = string(r[:room])
-		}
-	}
-	return title + suffix
+	return markdown.Clip(title, MaxStatusDescription-utf8.RuneCountInString(suffix)) + suffix
 }
 
 // splitDescription reverses joinDescription.
@@ -137,7 +126,7 @@ func (f *Forge) PublishCheck(ctx context.Context, repo forge.Repo, run forge.Che
 		}
 		cur, cerr := f.unfinishedStatus(ctx, repo, run.HeadSHA, run.Name, opt.State, pipeline)
 		if cerr != nil {
-			return forge.CheckRun{}, errors.Join(wrap(err, "set status %s on %s", run.Name, short(run.HeadSHA)), cerr)
+			return forge.CheckRun{}, errors.Join(wrap(err, "set status %s on %s", run.Name, markdown.Short(run.HeadSHA)), cerr)
 		}
 		if cur != nil {
 			s, err = cur, nil
@@ -151,7 +140,7 @@ func (f *Forge) PublishCheck(ctx context.Context, repo forge.Repo, run forge.Che
 		s, _, err = f.c.Commits.SetCommitStatus(pid(repo), run.HeadSHA, opt, gl.WithContext(ctx))
 	}
 	if err != nil {
-		return forge.CheckRun{}, wrap(err, "set status %s on %s", run.Name, short(run.HeadSHA))
+		return forge.CheckRun{}, wrap(err, "set status %s on %s", run.Name, markdown.Short(run.HeadSHA))
 	}
 	out := convertStatus(s)
 	// Keep what GitLab cannot store, so the caller sees what it sent.
@@ -176,7 +165,7 @@ func (f *Forge) unfinishedStatus(ctx context.Context, repo forge.Repo, sha, name
 	for {
 		page, resp, err := f.c.Commits.GetCommitStatuses(pid(repo), sha, opt, gl.WithContext(ctx))
 		if err != nil {
-			return nil, wrap(err, "statuses of %s at %s", repo.FullName(), short(sha))
+			return nil, wrap(err, "statuses of %s at %s", repo.FullName(), markdown.Short(sha))
 		}
 		for _, s := range page {
 			if s != nil && s.Name == name && (newest == nil || s.ID > newest.ID) {
@@ -384,7 +373,7 @@ func (f *Forge) CommitToBranch(ctx context.Context, repo forge.Repo, bc forge.Br
 			return "", err
 		}
 		if head != bc.ExpectedHead {
-			return "", fmt.Errorf("gitlab: branch %s is at %s, not %s: %w", bc.Branch, short(head), short(bc.ExpectedHead), forge.ErrConflict)
+			return "", fmt.Errorf("gitlab: branch %s is at %s, not %s: %w", bc.Branch, markdown.Short(head), markdown.Short(bc.ExpectedHead), forge.ErrConflict)
 		}
 	}
 	for _, fc := range bc.Files {

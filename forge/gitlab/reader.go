@@ -14,6 +14,7 @@ import (
 
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/forge/snapshot"
+	"github.com/gitward/gitward/report/markdown"
 	gl "gitlab.com/gitlab-org/api/client-go"
 )
 
@@ -130,7 +131,7 @@ func (f *Forge) Commits(ctx context.Context, ref forge.PRRef) ([]forge.Commit, e
 func (f *Forge) signature(ctx context.Context, repo forge.Repo, sha string) (forge.Signature, error) {
 	s, _, err := f.c.Commits.GetGPGSignature(pid(repo), sha, gl.WithContext(ctx))
 	if err != nil {
-		werr := wrap(err, "signature of %s", short(sha))
+		werr := wrap(err, "signature of %s", markdown.Short(sha))
 		if isNotFound(werr) {
 			return forge.Signature{Reason: "unsigned", VerdictOnly: true}, nil
 		}
@@ -637,7 +638,7 @@ func (f *Forge) TeamMember(ctx context.Context, repo forge.Repo, team, login str
 func (f *Forge) File(ctx context.Context, repo forge.Repo, sha, path string) ([]byte, error) {
 	b, _, err := f.c.RepositoryFiles.GetRawFile(pid(repo), path, &gl.GetRawFileOptions{Ref: gl.Ptr(sha)}, gl.WithContext(ctx))
 	if err != nil {
-		return nil, wrap(err, "file %s at %s in %s", path, short(sha), repo.FullName())
+		return nil, wrap(err, "file %s at %s in %s", path, markdown.Short(sha), repo.FullName())
 	}
 	return b, nil
 }
@@ -656,7 +657,7 @@ func (f *Forge) Snapshot(ctx context.Context, repo forge.Repo, sha string) (*sna
 		// 404, fails the read and so the download.
 		r := download(func(w io.Writer) error {
 			_, err := f.c.Repositories.StreamArchive(pid(repo), w, opt, gl.WithContext(ctx))
-			return wrap(err, "archive of %s at %s", repo.FullName(), short(sha))
+			return wrap(err, "archive of %s at %s", repo.FullName(), markdown.Short(sha))
 		})
 		return r, nil
 	}, f.limits)
@@ -674,7 +675,7 @@ func (f *Forge) CheckRuns(ctx context.Context, repo forge.Repo, sha string) ([]f
 	for {
 		page, resp, err := f.c.Commits.GetCommitStatuses(pid(repo), sha, opt, gl.WithContext(ctx))
 		if err != nil {
-			return nil, wrap(err, "statuses of %s at %s", repo.FullName(), short(sha))
+			return nil, wrap(err, "statuses of %s at %s", repo.FullName(), markdown.Short(sha))
 		}
 		for _, s := range page {
 			if !strings.HasPrefix(s.Name, StatusPrefix) {
@@ -823,7 +824,7 @@ func (f *Forge) UserGPGKeys(ctx context.Context, repo forge.Repo, login string) 
 func (f *Forge) Commit(ctx context.Context, repo forge.Repo, sha string) (*forge.Commit, error) {
 	c, _, err := f.c.Commits.GetCommit(pid(repo), sha, nil, gl.WithContext(ctx))
 	if err != nil {
-		return nil, wrap(err, "commit %s of %s", short(sha), repo.FullName())
+		return nil, wrap(err, "commit %s of %s", markdown.Short(sha), repo.FullName())
 	}
 	out := convertCommit(c)
 	sig, err := f.signature(ctx, repo, out.SHA)
@@ -838,7 +839,7 @@ func (f *Forge) Commit(ctx context.Context, repo forge.Repo, sha string) (*forge
 func (f *Forge) PullRequestsForCommit(ctx context.Context, repo forge.Repo, sha string) ([]forge.PullRequest, error) {
 	mrs, _, err := f.c.Commits.ListMergeRequestsByCommit(pid(repo), sha, gl.WithContext(ctx))
 	if err != nil {
-		return nil, wrap(err, "merge requests of commit %s", short(sha))
+		return nil, wrap(err, "merge requests of commit %s", markdown.Short(sha))
 	}
 	out := make([]forge.PullRequest, 0, len(mrs))
 	for _, mr := range mrs {

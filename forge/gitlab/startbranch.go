@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 	gl "gitlab.com/gitlab-org/api/client-go"
 )
 
@@ -111,9 +112,9 @@ func checkStart(bc forge.BranchCommit) error {
 	}
 	switch {
 	case bc.ExpectedHead != "":
-		return fail("a root commit has no expected head (ExpectedHead %s)", short(bc.ExpectedHead))
+		return fail("a root commit has no expected head (ExpectedHead %s)", markdown.Short(bc.ExpectedHead))
 	case bc.Parent != "":
-		return fail("a root commit has no parent (Parent %s)", short(bc.Parent))
+		return fail("a root commit has no parent (Parent %s)", markdown.Short(bc.Parent))
 	case bc.Branch == "":
 		return fail("no branch name")
 	case strings.HasPrefix(bc.Branch, "refs/"):

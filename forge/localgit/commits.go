@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // Commits returns the commits reachable from head but not from base, oldest
@@ -245,10 +246,7 @@ func verifyReason(out string) string {
 	for line := range strings.SplitSeq(out, "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(line, "error: "))
 		if line != "" && !strings.HasPrefix(line, "[GNUPG:]") && !strings.HasPrefix(line, "-----") {
-			if r := []rune(line); len(r) > 80 {
-				line = string(r[:79]) + "…"
-			}
-			return line
+			return markdown.Clip(line, 80)
 		}
 	}
 	return "git verify-commit refused it"

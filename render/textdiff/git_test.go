@@ -11,6 +11,7 @@ import (
 	"github.com/gitward/gitward/render/textdiff/internal/corpus"
 	"github.com/gitward/gitward/render/textdiff/internal/gitdiff"
 	"github.com/gitward/gitward/render/textdiff/internal/yamlgen"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 func editsChanged(edits []Edit) gitdiff.Changed {
@@ -100,7 +101,7 @@ func (g *gitOracle) add(t *testing.T, tl *tally, a, b string) {
 	}
 	if w == 0 {
 		if o != 0 {
-			t.Errorf("git changes nothing, Lines changes %d lines:\n--- a\n%s\n--- b\n%s", o, clip(a), clip(b))
+			t.Errorf("git changes nothing, Lines changes %d lines:\n--- a\n%s\n--- b\n%s", o, markdown.Clip(a, 600), markdown.Clip(b, 600))
 		}
 		return
 	}
@@ -108,7 +109,7 @@ func (g *gitOracle) add(t *testing.T, tl *tally, a, b string) {
 		tl.worst, tl.worstA, tl.worstB, tl.worstOurs, tl.worstGit = r, a, b, o, w
 	}
 	if 2*w < o {
-		t.Errorf("Lines changes %d lines where git changes %d (more than twice):\n got %s\nwant %s", o, w, clip(got.String()), clip(want.String()))
+		t.Errorf("Lines changes %d lines where git changes %d (more than twice):\n got %s\nwant %s", o, w, markdown.Clip(got.String(), 600), markdown.Clip(want.String(), 600))
 	}
 }
 
@@ -121,13 +122,6 @@ func (tl *tally) check(t *testing.T) {
 	if 100*tl.ours > 103*tl.git {
 		t.Errorf("Lines changes %d lines over the corpus, git %d: more than 3 %% above git", tl.ours, tl.git)
 	}
-}
-
-func clip(s string) string {
-	if len(s) > 600 {
-		return s[:600] + "…"
-	}
-	return s
 }
 
 func TestChangedLinesNearGitsOnCRDLikeFiles(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // candidate is one approval before the rules decide whether it counts.
@@ -124,7 +125,7 @@ func (e *evaluation) ignoreReason(l string, c candidate) string {
 		return r.why
 	}
 	if c.dismissed {
-		return fmt.Sprintf("the review on %s was dismissed", short(c.SHA))
+		return fmt.Sprintf("the review on %s was dismissed", markdown.Short(c.SHA))
 	}
 	if c.Via == ViaCommand && !e.cfg.Commands.Approve {
 		return "/approve is turned off (commands.approve)"
@@ -139,18 +140,18 @@ func (e *evaluation) ignoreReason(l string, c candidate) string {
 		return "the head commit is unknown"
 	}
 	invalidate := e.cfg.Approvals.InvalidateOnPush
-	headName := short(e.head)
+	headName := markdown.Short(e.head)
 	switch {
 	case c.Via == ViaReview:
 		if c.SHA == "" {
 			return "the review names no commit"
 		}
 		if invalidate && !e.sameCommit(c.SHA) {
-			return fmt.Sprintf("approved %s, not the head %s", short(c.SHA), headName)
+			return fmt.Sprintf("approved %s, not the head %s", markdown.Short(c.SHA), headName)
 		}
 	case c.explicit:
 		if !e.sameCommit(c.SHA) {
-			return fmt.Sprintf("approved %s, not the head %s", short(c.SHA), headName)
+			return fmt.Sprintf("approved %s, not the head %s", markdown.Short(c.SHA), headName)
 		}
 	case invalidate && e.f.HeadPushedAt.IsZero():
 		return fmt.Sprintf("/approve without a commit, and when %s was pushed is unknown; /approve %s would count", headName, headName)
@@ -301,7 +302,7 @@ func (e *evaluation) approvalRule(name string, required int, r *config.ApprovalR
 	if count > required {
 		fmt.Fprintf(&b, "%d approvals (%d required)", count, required)
 	} else {
-		fmt.Fprintf(&b, "%d of %s", count, plural(required, "approval", "approvals"))
+		fmt.Fprintf(&b, "%d of %s", count, markdown.Count(required, "approval", "approvals"))
 	}
 	countText := b.String()
 	if count < required {
@@ -413,7 +414,7 @@ func (e *evaluation) changesRequested() rule {
 		if e.approvedAfter(l, r.SubmittedAt) {
 			continue
 		}
-		blocking = append(blocking, fmt.Sprintf("@%s requested changes on %s", e.display(l), short(r.CommitSHA)))
+		blocking = append(blocking, fmt.Sprintf("@%s requested changes on %s", e.display(l), markdown.Short(r.CommitSHA)))
 		who = append(who, "@"+e.display(l))
 	}
 	res.OK = len(blocking) == 0

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // authorship records who wrote the change, and the first reason found for
@@ -79,7 +80,7 @@ func findAuthors(f Facts, candidates map[string]bool) authorship {
 
 	sod := f.Config.SeparationOfDuties
 	for _, c := range f.Commits {
-		sha := short(c.SHA)
+		sha := markdown.Short(c.SHA)
 		logins := resolve(c.Author, false)
 		if len(logins) == 0 {
 			a.unlinked = append(a.unlinked, sha)

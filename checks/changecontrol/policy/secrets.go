@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // secretNote is one finding, for the summary.
@@ -59,7 +60,7 @@ func (e *evaluation) secrets() (rule, []forge.Annotation) {
 	}
 	exemptNote := ""
 	if exempt > 0 {
-		exemptNote = fmt.Sprintf("; %s exempt by secrets.allowed_paths", plural(exempt, "Secret", "Secrets"))
+		exemptNote = fmt.Sprintf("; %s exempt by secrets.allowed_paths", markdown.Count(exempt, "Secret", "Secrets"))
 	}
 	if len(bad) == 0 {
 		res.OK = true
@@ -67,7 +68,7 @@ func (e *evaluation) secrets() (rule, []forge.Annotation) {
 		res.Reason = "no plaintext secrets" + exemptNote
 		return res, nil
 	}
-	res.title = plural(len(bad), "plaintext Secret", "plaintext Secrets")
+	res.title = markdown.Count(len(bad), "plaintext Secret", "plaintext Secrets")
 	res.Reason = res.title + ": " + strings.Join(bad, "; ") + exemptNote
 	return res, annotations
 }

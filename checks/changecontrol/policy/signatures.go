@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gitward/gitward/config"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // commitNote is one commit's signature state, for the summary.
@@ -31,7 +32,7 @@ func (e *evaluation) signatures() rule {
 	var bad []string
 	web := 0
 	for _, c := range e.f.Commits {
-		sha := short(c.SHA)
+		sha := markdown.Short(c.SHA)
 		why := signatureProblem(c.Signature, s)
 		e.commitNotes = append(e.commitNotes, commitNote{sha: sha, ok: why == "", say: signatureSays(c.Signature, why)})
 		if why != "" {
@@ -46,7 +47,7 @@ func (e *evaluation) signatures() rule {
 	if len(bad) == 0 {
 		res.OK = true
 		res.title = "commits signed"
-		res.Reason = plural(n, "commit", "commits") + " signed and verified"
+		res.Reason = markdown.Count(n, "commit", "commits") + " signed and verified"
 		if s.AllowedSigners.IsSet() {
 			res.Reason += ", by allowed signers"
 		}
@@ -55,7 +56,7 @@ func (e *evaluation) signatures() rule {
 		}
 		return res
 	}
-	res.title = fmt.Sprintf("%d of %s not properly signed", len(bad), plural(n, "commit", "commits"))
+	res.title = fmt.Sprintf("%d of %s not properly signed", len(bad), markdown.Count(n, "commit", "commits"))
 	if len(bad) == 1 {
 		res.Reason = "commit " + bad[0]
 	} else {
@@ -72,8 +73,8 @@ func signatureProblem(v SignatureVerdict, s config.Signatures) string {
 	case !v.Signed:
 		return "is not signed"
 	case !v.Verified:
-		if r := oneLine(v.Reason); r != "" {
-			return fmt.Sprintf("has a signature that does not verify (%s)", clip(r, 60))
+		if r := markdown.OneLine(v.Reason); r != "" {
+			return fmt.Sprintf("has a signature that does not verify (%s)", markdown.Clip(r, 60))
 		}
 		return "has a signature that does not verify"
 	case v.WebCommit:
@@ -81,7 +82,7 @@ func signatureProblem(v SignatureVerdict, s config.Signatures) string {
 	case s.AllowedSigners.IsSet() && v.Signer == "":
 		return "is signed by no allowed signer"
 	case s.AllowedSigners.IsSet() && !allowedSigner(s.AllowedSigners, v.Signer):
-		return fmt.Sprintf("is signed by %s, who is not an allowed signer", clip(oneLine(v.Signer), 80))
+		return fmt.Sprintf("is signed by %s, who is not an allowed signer", markdown.Clip(markdown.OneLine(v.Signer), 80))
 	}
 	return ""
 }
@@ -95,7 +96,7 @@ func signatureSays(v SignatureVerdict, problem string) string {
 	case v.WebCommit:
 		return "made in the web interface, signed by the forge"
 	case v.Signer != "":
-		return "signed by " + clip(oneLine(v.Signer), 80)
+		return "signed by " + markdown.Clip(markdown.OneLine(v.Signer), 80)
 	}
 	return "signed and verified"
 }

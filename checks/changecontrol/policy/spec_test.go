@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // The pull request most tests start from: @alice opened it with two commits
@@ -150,7 +151,7 @@ func ruleList(v Verdict) string {
 func approvers(v Verdict) []string {
 	var out []string
 	for _, a := range v.Approvers {
-		out = append(out, a.User+" via "+a.Via+" on "+short(a.SHA))
+		out = append(out, a.User+" via "+a.Via+" on "+markdown.Short(a.SHA))
 	}
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // section is one part of the summary's details.
@@ -23,7 +25,7 @@ func (e *evaluation) details() []section {
 	if e.head == "" {
 		b.WriteString("The head commit is unknown.\n")
 	} else {
-		fmt.Fprintf(&b, "Head %s", code(short(e.head)))
+		fmt.Fprintf(&b, "Head %s", markdown.Code(markdown.Short(e.head)))
 		switch {
 		case !e.cfg.Approvals.InvalidateOnPush:
 			b.WriteString("; approvals survive pushes (approvals.invalidate_on_push is off).\n")
@@ -39,7 +41,7 @@ func (e *evaluation) details() []section {
 	if len(counted) > 0 {
 		b.WriteString("\n| Counted | Via | Commit | At |\n|---|---|---|---|\n")
 		for _, r := range counted {
-			fmt.Fprintf(&b, "| @%s | %s | %s | %s |\n", cell(r.User), via(r.Via), code(short(r.SHA)), stamp(r.At))
+			fmt.Fprintf(&b, "| @%s | %s | %s | %s |\n", markdown.Cell(r.User), via(r.Via), markdown.Code(markdown.Short(r.SHA)), stamp(r.At))
 		}
 	}
 	if len(ignored) > 0 {
@@ -47,9 +49,9 @@ func (e *evaluation) details() []section {
 		for _, r := range ignored {
 			commit := "—"
 			if r.SHA != "" {
-				commit = code(short(r.SHA))
+				commit = markdown.Code(markdown.Short(r.SHA))
 			}
-			fmt.Fprintf(&b, "| @%s | %s | %s | %s | %s |\n", cell(r.User), via(r.Via), commit, stamp(r.At), cell(r.Reason))
+			fmt.Fprintf(&b, "| @%s | %s | %s | %s | %s |\n", markdown.Cell(r.User), via(r.Via), commit, stamp(r.At), markdown.Cell(r.Reason))
 		}
 	}
 	out = append(out, section{"Approvals", b.String()})
@@ -58,7 +60,7 @@ func (e *evaluation) details() []section {
 		b.Reset()
 		b.WriteString("Approvals from the people who wrote the change do not count.\n\n| Author | Why |\n|---|---|\n")
 		for _, l := range sortedKeys(e.authors.why) {
-			fmt.Fprintf(&b, "| @%s | %s |\n", cell(e.display(l)), cell(e.authors.why[l]))
+			fmt.Fprintf(&b, "| @%s | %s |\n", markdown.Cell(e.display(l)), markdown.Cell(e.authors.why[l]))
 		}
 		out = append(out, section{"Separation of duties", b.String()})
 	}
@@ -67,7 +69,7 @@ func (e *evaluation) details() []section {
 		b.Reset()
 		b.WriteString("| | Commit | Signature |\n|:-:|---|---|\n")
 		for _, n := range e.commitNotes {
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", mark(n.ok), code(n.sha), cell(n.say))
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", mark(n.ok), markdown.Code(n.sha), markdown.Cell(n.say))
 		}
 		out = append(out, section{"Commits", b.String()})
 	}
@@ -80,7 +82,7 @@ func (e *evaluation) details() []section {
 			if n.exempt {
 				state = "➖"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", state, cell(n.Object), code(location(n.SecretFinding)), cell(strings.Join(n.Keys, ", ")))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", state, markdown.Cell(n.Object), markdown.Code(location(n.SecretFinding)), markdown.Cell(strings.Join(n.Keys, ", ")))
 		}
 		if e.secretNotesExempt() {
 			b.WriteString("\n➖ exempt by secrets.allowed_paths.\n")
@@ -106,11 +108,11 @@ func summary(f Facts, v Verdict, details []section) string {
 	if bg := f.BreakGlass; bg != nil {
 		fmt.Fprintf(&b, "> [!WARNING]\n> **Break-glass by @%s:** %s\n>\n"+
 			"> This check passes without change control. The rules' real state is below.\n\n",
-			cell(bg.User), cell(oneLine(bg.Reason)))
+			markdown.Cell(bg.User), markdown.Cell(markdown.OneLine(bg.Reason)))
 	}
 	b.WriteString("| | Rule | Result |\n|:-:|---|---|\n")
 	for _, r := range v.Rules {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", mark(r.OK), cell(r.Name), cell(r.Reason))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", mark(r.OK), markdown.Cell(r.Name), markdown.Cell(r.Reason))
 	}
 	for _, s := range details {
 		fmt.Fprintf(&b, "\n### %s\n\n%s", s.title, s.body)
@@ -138,26 +140,4 @@ func stamp(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02 15:04 UTC")
-}
-
-// cell makes text safe inside a Markdown table cell: one line, no pipes,
-// no HTML.
-func cell(s string) string {
-	s = oneLine(s)
-	return strings.NewReplacer("\\", "\\\\", "|", "\\|", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-// code writes s as a code span, with a fence longer than any backtick run
-// inside it.
-func code(s string) string {
-	s = oneLine(s)
-	fence := "`"
-	for strings.Contains(s, fence) {
-		fence += "`"
-	}
-	pad := ""
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		pad = " "
-	}
-	return fence + pad + strings.ReplaceAll(s, "|", "\\|") + pad + fence
 }

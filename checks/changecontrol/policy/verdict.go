@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // Rule names, as the check's summary shows them. A path rule is shown as
@@ -99,7 +100,7 @@ func Evaluate(f Facts) Verdict {
 	switch {
 	case f.ConfigError != nil:
 		rules = append(rules, rule{RuleResult: RuleResult{Name: RuleConfiguration,
-			Reason: fmt.Sprintf("%s could not be read: %s", config.RepoFile, oneLine(f.ConfigError.Error()))}})
+			Reason: fmt.Sprintf("%s could not be read: %s", config.RepoFile, markdown.OneLine(f.ConfigError.Error()))}})
 	case f.Config == nil:
 		rules = append(rules, rule{RuleResult: RuleResult{Name: RuleConfiguration,
 			Reason: "no repository configuration was given, so nothing can be checked"}})
@@ -133,10 +134,10 @@ func Evaluate(f Facts) Verdict {
 // title builds the one-line title from the rules' phrases, approvals first.
 func title(f Facts, rules []rule) string {
 	if f.BreakGlass != nil {
-		return clip(fmt.Sprintf("Break-glass by @%s: %s", f.BreakGlass.User, oneLine(f.BreakGlass.Reason)), 200)
+		return markdown.Clip(fmt.Sprintf("Break-glass by @%s: %s", f.BreakGlass.User, markdown.OneLine(f.BreakGlass.Reason)), 200)
 	}
 	if len(rules) == 1 && rules[0].Name == RuleConfiguration {
-		return "Configuration error: " + clip(rules[0].Reason, 160)
+		return "Configuration error: " + markdown.Clip(rules[0].Reason, 160)
 	}
 	var first, rest []string
 	for _, r := range rules {
@@ -149,36 +150,5 @@ func title(f Facts, rules []rule) string {
 			rest = append(rest, r.title)
 		}
 	}
-	return clip(strings.Join(append(first, rest...), "; "), 200)
-}
-
-// oneLine folds line breaks into spaces.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// clip shortens s to at most n runes.
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
-// short abbreviates a SHA to seven digits.
-func short(sha string) string {
-	sha = strings.ToLower(sha)
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
-
-// plural returns "1 thing" or "2 things".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
+	return markdown.Clip(strings.Join(append(first, rest...), "; "), 200)
 }

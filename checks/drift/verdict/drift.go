@@ -14,6 +14,7 @@ import (
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/forge"
 	"github.com/gitward/gitward/live"
+	"github.com/gitward/gitward/report/markdown"
 )
 
 // CheckName is the drift check run.
@@ -122,31 +123,31 @@ func Decide(apps []App, mode string) Verdict {
 		v.Title = "No affected app is mapped to a cluster"
 	case len(v.Failed) > 0:
 		v.Conclusion = bad
-		v.Title = fmt.Sprintf("%s could not be compared with the cluster", count(len(v.Failed), "app"))
+		v.Title = fmt.Sprintf("%s could not be compared with the cluster", markdown.Count(len(v.Failed), "app", "apps"))
 		if len(refused) > 0 {
-			v.Title += fmt.Sprintf("; merging would fail to apply %s", count(len(refused), "object"))
+			v.Title += fmt.Sprintf("; merging would fail to apply %s", markdown.Count(len(refused), "object", "objects"))
 		}
 		if len(v.Drifted) > 0 {
-			v.Title += fmt.Sprintf("; %s drifted", count(len(v.Drifted), "app"))
+			v.Title += fmt.Sprintf("; %s drifted", markdown.Count(len(v.Drifted), "app", "apps"))
 		}
 	case len(refused) > 0:
 		v.Conclusion = bad
-		v.Title = fmt.Sprintf("Merging would fail to apply %s: %s", count(len(refused), "object"), failure(refused[0]))
+		v.Title = fmt.Sprintf("Merging would fail to apply %s: %s", markdown.Count(len(refused), "object", "objects"), failure(refused[0]))
 		if len(refused) > 1 {
 			v.Title += fmt.Sprintf(", and %d more", len(refused)-1)
 		}
 		if len(v.Drifted) > 0 {
-			v.Title += fmt.Sprintf("; %s drifted", count(len(v.Drifted), "app"))
+			v.Title += fmt.Sprintf("; %s drifted", markdown.Count(len(v.Drifted), "app", "apps"))
 		}
 	case len(v.Drifted) > 0:
 		v.Conclusion = bad
-		v.Title = fmt.Sprintf("%s drifted from git: %s", count(len(v.Drifted), "app"), strings.Join(v.Drifted, ", "))
+		v.Title = fmt.Sprintf("%s drifted from git: %s", markdown.Count(len(v.Drifted), "app", "apps"), strings.Join(v.Drifted, ", "))
 	case len(v.Expected) > 0:
 		v.Conclusion = forge.ConclusionSuccess
-		v.Title = fmt.Sprintf("Only expected drift (break-glass): %s; merging changes %s in the cluster", strings.Join(v.Expected, ", "), count(planned, "object"))
+		v.Title = fmt.Sprintf("Only expected drift (break-glass): %s; merging changes %s in the cluster", strings.Join(v.Expected, ", "), markdown.Count(planned, "object", "objects"))
 	default:
 		v.Conclusion = forge.ConclusionSuccess
-		v.Title = fmt.Sprintf("No drift; merging changes %s in the cluster", count(planned, "object"))
+		v.Title = fmt.Sprintf("No drift; merging changes %s in the cluster", markdown.Count(planned, "object", "objects"))
 	}
 	return v
 }
@@ -166,16 +167,5 @@ func failure(o live.Object) string {
 	case o.Err != nil:
 		reason = o.Err.Error()
 	}
-	reason = strings.Join(strings.Fields(reason), " ")
-	if r := []rune(reason); len(r) > maxReason {
-		reason = string(r[:maxReason-1]) + "…"
-	}
-	return fmt.Sprintf("%s (%s)", o.ID.Describe(), reason)
-}
-
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	return fmt.Sprintf("%s (%s)", o.ID.Describe(), markdown.Clip(markdown.OneLine(reason), maxReason))
 }
