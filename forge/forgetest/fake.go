@@ -300,7 +300,7 @@ func (f *Fake) open(rp *repo, pr PullRequest) (*pull, error) {
 	rp.last++
 	now := f.stamp()
 	p := &pull{PullRequest: forge.PullRequest{
-		Ref: forge.PRRef{Repo: rp.info, Number: rp.last}, Title: pr.Title, Body: forge.Inert(pr.Body),
+		Ref: forge.PRRef{Repo: rp.info, Number: rp.last}, Title: pr.Title, Body: pr.Body,
 		URL:    fmt.Sprintf("https://%s/%s/pull/%d", rp.info.Host, rp.info.FullName(), rp.last),
 		Author: pr.Author, State: forge.PROpen, Draft: pr.Draft, BaseRef: pr.Base, HeadRef: pr.Head,
 		HeadRepo: rp.info.FullName(), Labels: unique(nil, pr.Labels...), CreatedAt: now, UpdatedAt: now,
@@ -428,7 +428,7 @@ func (f *Fake) AddIssue(r forge.Repo, is forge.Issue) int {
 
 func (f *Fake) addIssue(rp *repo, is forge.Issue) *forge.Issue {
 	rp.last++
-	is.Number, is.Labels, is.Body = rp.last, unique(nil, is.Labels...), forge.Inert(is.Body)
+	is.Number, is.Labels = rp.last, unique(nil, is.Labels...)
 	is.URL = fmt.Sprintf("https://%s/%s/issues/%d", rp.info.Host, rp.info.FullName(), is.Number)
 	if is.State == "" {
 		is.State = "open"

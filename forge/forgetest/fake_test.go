@@ -85,8 +85,15 @@ func TestCommentsAreTheBotsInertAndWithinTheLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs, err := f.Comments(ctx, th)
-	if err != nil || len(cs) != 2 || cs[0].ID != person || cs[1].Body != "new" || !cs[1].Edited {
-		t.Fatalf("Comments = %+v, %v; want bob's, then the edited one", cs, err)
+	if err != nil || len(cs) != 2 || cs[0].ID != person || cs[0].Body != "/approve" || cs[1].Body != "new" || !cs[1].Edited {
+		t.Fatalf("Comments = %+v, %v; want bob's as he wrote it, then the edited one", cs, err)
+	}
+	is, err := f.CreateIssue(ctx, ref.Repo, forge.Issue{Title: "Review", Body: "/close", Labels: []string{"incident"}})
+	if err != nil || is.Body != "\\/close" || is.State != "open" || is.Number <= ref.Number {
+		t.Errorf("CreateIssue = %+v, %v; want an open issue, numbered after the pull request, with an inert body", is, err)
+	}
+	if list, err := f.IssuesLabelled(ctx, ref.Repo, "Incident"); err != nil || len(list) != 1 || list[0].Number != is.Number {
+		t.Errorf("IssuesLabelled = %+v, %v; want the issue, labels matched in any case", list, err)
 	}
 
 	if err := f.EditComment(ctx, forge.IssueThread(ref.Repo, ref.Number), c.ID, "x"); !errors.Is(err, forge.ErrNotFound) {

@@ -228,7 +228,7 @@ func (f *Fake) CreateIssue(ctx context.Context, r forge.Repo, issue forge.Issue)
 	if err != nil {
 		return forge.Issue{}, err
 	}
-	issue.State = "open"
+	issue.State, issue.Body = "open", forge.Inert(issue.Body)
 	out := *f.addIssue(rp, issue)
 	out.Labels = slices.Clone(out.Labels)
 	return out, nil
@@ -371,7 +371,7 @@ func (f *Fake) CreatePullRequest(ctx context.Context, r forge.Repo, npr forge.Ne
 			return nil, fmt.Errorf("forgetest: a pull request from %s into %s is open already (%s)", npr.Head, npr.Base, p.Ref)
 		}
 	}
-	p, err := f.open(rp, PullRequest{Title: npr.Title, Body: npr.Body, Author: f.bot, Head: npr.Head, Base: npr.Base, Labels: npr.Labels})
+	p, err := f.open(rp, PullRequest{Title: npr.Title, Body: forge.Inert(npr.Body), Author: f.bot, Head: npr.Head, Base: npr.Base, Labels: npr.Labels})
 	if err != nil {
 		return nil, err
 	}
