@@ -4,57 +4,67 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gitward/gitward/evaluation/evaluationtest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gitward/gitward/evaluation"
+	"github.com/gitward/gitward/evaluation/evaluationtest"
 	"github.com/gitward/gitward/forge"
-	ghforge "github.com/gitward/gitward/forge/github"
-	"github.com/gitward/gitward/forge/github/githubtest"
+	"github.com/gitward/gitward/forge/forgetest"
 )
-
-func newForge(t *testing.T) (*ghforge.Forge, *githubtest.Server, forge.Repo) {
-	t.Helper()
-	gh := githubtest.New(t)
-	clients := gh.ClientCreator(t)
-	gh.AddInstallation(7, "octo-org")
-	gh.AddRepo(7, "octo-org", "clusters", "main")
-	f := ghforge.New(clients, ghforge.Options{AppID: githubtest.DefaultAppID})
-	return f, gh, forge.Repo{Host: "github.com", Owner: "octo-org", Name: "clusters", InstallationID: 7, DefaultBranch: "main"}
-}
 
 const (
 	baseSHA = "1111111111111111111111111111111111111111"
 	headSHA = "2222222222222222222222222222222222222222"
 )
 
-func seed(gh *githubtest.Server, baseConfig, headConfig string) forge.PRRef {
-	base, head := map[string]string{"README.md": "x"}, map[string]string{"README.md": "y"}
+// fixture is a pull request from "scale" into main on the fake forge.
+type fixture struct {
+	f          *forgetest.Fake
+	ref        forge.PRRef
+	base, head string // the pull request's commits
+}
+
+// seed opens a pull request whose base and head commits hold baseConfig
+// and headConfig as .gitward.yaml ("" for none).
+func seed(t *testing.T, baseConfig, headConfig string) fixture {
+	t.Helper()
+	f := forgetest.New(t)
+	repo := f.AddRepo("octo-org/clusters", "main")
+	base, head := forgetest.Commit{Files: map[string]string{"README.md": "x"}}, forgetest.Commit{Files: map[string]string{"README.md": "y"}}
 	if baseConfig != "" {
-		base[".gitward.yaml"] = baseConfig
+		base.Files[".gitward.yaml"] = baseConfig
+		head.Remove = []string{".gitward.yaml"}
 	}
 	if headConfig != "" {
-		head[".gitward.yaml"] = headConfig
+		head.Files[".gitward.yaml"], head.Remove = headConfig, nil
 	}
-	gh.SetTree("octo-org/clusters", baseSHA, base)
-	gh.SetTree("octo-org/clusters", headSHA, head)
-	n := gh.AddPullRequest("octo-org/clusters", githubtest.PullRequest{
-		Title: "scale podinfo", Author: "alice", BaseRef: "main", BaseSHA: baseSHA, HeadRef: "scale", HeadSHA: headSHA,
-	})
-	return forge.PRRef{Repo: forge.Repo{Host: "github.com", Owner: "octo-org", Name: "clusters", InstallationID: 7, DefaultBranch: "main"}, Number: n}
+	fx := fixture{f: f, base: f.Push(repo, "main", base)}
+	head.Parent = fx.base
+	fx.head = f.Push(repo, "scale", head)
+	fx.ref = f.OpenPullRequest(repo, forgetest.PullRequest{Title: "scale podinfo", Author: forge.User{Login: "alice"}, Head: "scale"})
+	return fx
+}
+
+// checkRuns returns the check runs on the head, newest first.
+func (fx fixture) checkRuns(t *testing.T) []forge.CheckRun {
+	t.Helper()
+	runs, err := fx.f.CheckRuns(t.Context(), fx.ref.Repo, fx.head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs
 }
 
 const validConfig = "version: 1\napprovals:\n  required: 2\n"
 
 func TestPolicyIsReadFromTheBaseCommit(t *testing.T) {
 	t.Run("a pull request that rewrites the policy is still judged by the base policy", func(t *testing.T) {
-		f, gh, _ := newForge(t)
-		ref := seed(gh, validConfig, "version: 1\napprovals:\n  required: 0\n")
+		fx := seed(t, validConfig, "version: 1\napprovals:\n  required: 0\n")
 		c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
 		e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}
-		if err := e.Evaluate(t.Context(), f, ref); err != nil {
+		if err := e.Evaluate(t.Context(), fx.f, fx.ref); err != nil {
 			t.Fatal(err)
 		}
 		if c.Got == nil || c.Got.Config == nil {
@@ -63,22 +73,21 @@ func TestPolicyIsReadFromTheBaseCommit(t *testing.T) {
 		if got := c.Got.Config.Approvals.Required; got != 2 {
 			t.Errorf("approvals.required = %d, want the base commit's 2", got)
 		}
-		for _, r := range gh.Requests() {
-			if strings.Contains(r.Path, "/contents/") && r.Query.Get("ref") != baseSHA {
-				t.Errorf("config read at ref %q, want the base SHA", r.Query.Get("ref"))
+		for _, call := range fx.f.Calls("File") {
+			if ref := call.Args[1]; ref != fx.base {
+				t.Errorf("config read at ref %q, want the base SHA", ref)
 			}
 		}
 	})
 	t.Run("an invalid policy added by the pull request does not matter", func(t *testing.T) {
-		f, gh, _ := newForge(t)
-		ref := seed(gh, "", "version: 1\nunknown_key: true\n")
+		fx := seed(t, "", "version: 1\nunknown_key: true\n")
 		c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
 		e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}
-		if err := e.Evaluate(t.Context(), f, ref); err != nil {
+		if err := e.Evaluate(t.Context(), fx.f, fx.ref); err != nil {
 			t.Fatal(err)
 		}
-		runs := gh.CheckRuns("octo-org/clusters", headSHA)
-		if len(runs) != 1 || runs[0].Conclusion != "success" {
+		runs := fx.checkRuns(t)
+		if len(runs) != 1 || runs[0].Conclusion != forge.ConclusionSuccess {
 			t.Errorf("check runs = %+v, want the capability's success", runs)
 		}
 		if c.Got.Config.Approvals.Required != 1 {
@@ -88,23 +97,22 @@ func TestPolicyIsReadFromTheBaseCommit(t *testing.T) {
 }
 
 func TestAnInvalidBasePolicyFailsEveryCheckWithTheLine(t *testing.T) {
-	f, gh, _ := newForge(t)
-	ref := seed(gh, "version: 1\napprovals:\n  required: -1\n  bogus: true\n", validConfig)
+	fx := seed(t, "version: 1\napprovals:\n  required: -1\n  bogus: true\n", validConfig)
 	c1 := &evaluationtest.Check{ID: "diff", Runs: []string{"gitward/diff"}}
 	c2 := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
 	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c1, c2}}
-	if err := e.Evaluate(t.Context(), f, ref); err != nil {
+	if err := e.Evaluate(t.Context(), fx.f, fx.ref); err != nil {
 		t.Fatal(err)
 	}
 	if c1.Got != nil || c2.Got != nil {
 		t.Error("capabilities ran despite an invalid policy")
 	}
-	runs := gh.CheckRuns("octo-org/clusters", headSHA)
+	runs := fx.checkRuns(t)
 	if len(runs) != 2 {
 		t.Fatalf("got %d check runs, want one failure per check", len(runs))
 	}
 	for _, r := range runs {
-		if r.Conclusion != "failure" {
+		if r.Conclusion != forge.ConclusionFailure {
 			t.Errorf("%s concluded %s, want failure", r.Name, r.Conclusion)
 		}
 		if !strings.Contains(r.Summary, ".gitward.yaml:3:") || !strings.Contains(r.Summary, ".gitward.yaml:4:") {
@@ -124,54 +132,50 @@ func TestAnInvalidBasePolicyFailsEveryCheckWithTheLine(t *testing.T) {
 }
 
 func TestACapabilityErrorFailsItsOwnChecksOnly(t *testing.T) {
-	f, gh, _ := newForge(t)
-	ref := seed(gh, validConfig, "")
+	fx := seed(t, validConfig, "")
 	broken := &evaluationtest.Check{ID: "diff", Runs: []string{"gitward/diff"}, Err: errors.New("render apps/podinfo: missing file base/deploy.yaml")}
 	ok := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
 	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{broken, ok}, Backoff: time.Millisecond}
-	err := e.Evaluate(t.Context(), f, ref)
+	err := e.Evaluate(t.Context(), fx.f, fx.ref)
 	if err == nil || !strings.Contains(err.Error(), "missing file") {
 		t.Fatalf("error = %v, want the capability's error", err)
 	}
-	byName := map[string]githubtest.CheckRun{}
-	for _, r := range gh.CheckRuns("octo-org/clusters", headSHA) {
+	byName := map[string]forge.CheckRun{}
+	for _, r := range fx.checkRuns(t) {
 		byName[r.Name] = r
 	}
-	if r := byName["gitward/diff"]; r.Conclusion != "failure" || !strings.Contains(r.Summary, "missing file base/deploy.yaml") {
+	if r := byName["gitward/diff"]; r.Conclusion != forge.ConclusionFailure || !strings.Contains(r.Summary, "missing file base/deploy.yaml") {
 		t.Errorf("gitward/diff = %s %q, want failure with the reason", r.Conclusion, r.Summary)
 	}
-	if r := byName["gitward/change-control"]; r.Conclusion != "success" {
+	if r := byName["gitward/change-control"]; r.Conclusion != forge.ConclusionSuccess {
 		t.Errorf("gitward/change-control = %s, want the other capability's success", r.Conclusion)
 	}
 }
 
 func TestReevaluationUpdatesChecksInPlace(t *testing.T) {
-	f, gh, _ := newForge(t)
-	ref := seed(gh, validConfig, "")
+	fx := seed(t, validConfig, "")
 	c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
 	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}
 	for i := 0; i < 3; i++ {
-		if err := e.Evaluate(t.Context(), f, ref); err != nil {
+		if err := e.Evaluate(t.Context(), fx.f, fx.ref); err != nil {
 			t.Fatal(err)
 		}
 	}
-	runs := gh.CheckRuns("octo-org/clusters", headSHA)
+	runs := fx.checkRuns(t)
 	if len(runs) != 1 {
 		t.Errorf("three evaluations left %d check runs, want 1", len(runs))
 	}
-	if !strings.HasPrefix(runs[0].ExternalID, evaluation.ExternalIDPrefix+baseSHA+" updated=") {
+	if !strings.HasPrefix(runs[0].ExternalID, evaluation.ExternalIDPrefix+fx.base+" updated=") {
 		t.Errorf("external ID %q does not record the base", runs[0].ExternalID)
 	}
 }
 
 func TestClosedPullRequestsAreNotEvaluated(t *testing.T) {
-	f, gh, _ := newForge(t)
-	gh.SetTree("octo-org/clusters", baseSHA, map[string]string{"a": "b"})
-	n := gh.AddPullRequest("octo-org/clusters", githubtest.PullRequest{Author: "alice", BaseSHA: baseSHA, HeadRef: "x", HeadSHA: headSHA, State: "closed"})
+	fx := seed(t, validConfig, "")
+	fx.f.ClosePullRequest(fx.ref)
 	c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
 	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}
-	ref := forge.PRRef{Repo: forge.Repo{Owner: "octo-org", Name: "clusters", InstallationID: 7}, Number: n}
-	if err := e.Evaluate(t.Context(), f, ref); err != nil {
+	if err := e.Evaluate(t.Context(), fx.f, fx.ref); err != nil {
 		t.Fatal(err)
 	}
 	if c.Got != nil {
@@ -180,16 +184,15 @@ func TestClosedPullRequestsAreNotEvaluated(t *testing.T) {
 }
 
 func TestAnUnreadablePolicyPublishesNothing(t *testing.T) {
-	f, gh, _ := newForge(t)
-	ref := seed(gh, validConfig, "")
-	gh.FailNext("GET", "/repos/{owner}/{repo}/contents/{path}", 500, 1)
+	fx := seed(t, validConfig, "")
+	fx.f.FailNext("File", errors.New("500 Internal Server Error"), 1)
 	c := &evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}
 	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}
-	err := e.Evaluate(t.Context(), f, ref)
+	err := e.Evaluate(t.Context(), fx.f, fx.ref)
 	if err == nil || !strings.Contains(err.Error(), ".gitward.yaml") {
 		t.Fatalf("error = %v, want one naming the config", err)
 	}
-	if runs := gh.CheckRuns("octo-org/clusters", headSHA); len(runs) != 0 {
+	if runs := fx.checkRuns(t); len(runs) != 0 {
 		t.Errorf("published %+v without a policy", runs)
 	}
 }
@@ -251,23 +254,22 @@ func (c *flaky) Evaluate(ctx context.Context, ev *evaluation.Evaluation) error {
 }
 
 func TestAPassingForgeErrorIsRetriedBeforeTheCheckFails(t *testing.T) {
-	f, gh, _ := newForge(t)
-	ref := seed(gh, validConfig, "")
+	fx := seed(t, validConfig, "")
 	c := &flaky{Check: evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}, failures: 2}
 	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}, Backoff: time.Millisecond}
-	if err := e.Evaluate(t.Context(), f, ref); err != nil {
+	if err := e.Evaluate(t.Context(), fx.f, fx.ref); err != nil {
 		t.Fatalf("two failures then success: %v", err)
 	}
-	if runs := gh.CheckRuns("octo-org/clusters", headSHA); len(runs) != 1 || runs[0].Conclusion != "success" {
+	if runs := fx.checkRuns(t); len(runs) != 1 || runs[0].Conclusion != forge.ConclusionSuccess {
 		t.Errorf("check runs = %+v, want the success of the third attempt", runs)
 	}
 
 	c = &flaky{Check: evaluationtest.Check{ID: "cc", Runs: []string{"gitward/change-control"}}, failures: 3}
 	e = &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}, Backoff: time.Millisecond}
-	if err := e.Evaluate(t.Context(), f, ref); err == nil {
+	if err := e.Evaluate(t.Context(), fx.f, fx.ref); err == nil {
 		t.Fatal("three failures: no error")
 	}
-	if runs := gh.CheckRuns("octo-org/clusters", headSHA); runs[0].Conclusion != "failure" || !strings.Contains(runs[0].Summary, "502 Bad Gateway") {
+	if runs := fx.checkRuns(t); runs[0].Conclusion != forge.ConclusionFailure || !strings.Contains(runs[0].Summary, "502 Bad Gateway") {
 		t.Errorf("after the retries: %s %q", runs[0].Conclusion, runs[0].Summary)
 	}
 	if c.calls != 3 {
@@ -276,16 +278,15 @@ func TestAPassingForgeErrorIsRetriedBeforeTheCheckFails(t *testing.T) {
 }
 
 func TestFirstSeenIsTheEarliestCheckOnTheHead(t *testing.T) {
-	f, gh, repo := newForge(t)
-	ref := seed(gh, validConfig, "")
+	fx := seed(t, validConfig, "")
 	early := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
-	if _, err := f.PublishCheck(t.Context(), repo, forge.CheckRun{Name: "gitward/diff", HeadSHA: headSHA, Status: forge.CheckCompleted, Conclusion: forge.ConclusionSuccess, StartedAt: early, Summary: "s"}); err != nil {
+	if _, err := fx.f.PublishCheck(t.Context(), fx.ref.Repo, forge.CheckRun{Name: "gitward/diff", HeadSHA: fx.head, Status: forge.CheckCompleted, Conclusion: forge.ConclusionSuccess, StartedAt: early, Summary: "s"}); err != nil {
 		t.Fatal(err)
 	}
 	var seen time.Time
 	c := &probe{check: func(ev *evaluation.Evaluation) { seen = ev.FirstSeen }}
 	e := &evaluation.Evaluator{Capabilities: []evaluation.Capability{c}}
-	if err := e.Evaluate(t.Context(), f, ref); err != nil {
+	if err := e.Evaluate(t.Context(), fx.f, fx.ref); err != nil {
 		t.Fatal(err)
 	}
 	if !seen.Equal(early) {

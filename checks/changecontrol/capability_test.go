@@ -1,8 +1,8 @@
 package changecontrol_test
 
 import (
+	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,17 +15,8 @@ import (
 	"github.com/gitward/gitward/checks/diff"
 	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
-	ghforge "github.com/gitward/gitward/forge/github"
-	"github.com/gitward/gitward/forge/github/githubtest"
-	"github.com/gitward/gitward/forge/snapshot"
+	"github.com/gitward/gitward/forge/forgetest"
 	"github.com/gitward/gitward/render"
-)
-
-const repoName = "octo-org/clusters"
-
-var (
-	baseSHA = strings.Repeat("b", 40)
-	headSHA = strings.Repeat("c", 40)
 )
 
 var baseTree = map[string]string{
@@ -41,36 +32,23 @@ spec:
 }
 
 type fixture struct {
-	t   *testing.T
-	f   *ghforge.Forge
-	gh  *githubtest.Server
-	ref forge.PRRef
-	n   int
+	t          *testing.T
+	f          *forgetest.Fake
+	ref        forge.PRRef
+	edits      map[string]string
+	base, head string // the pull request's commits; head is set by commit
 }
 
+// newFixture opens a pull request from a branch at the base commit, which
+// holds baseTree; commit adds the change, edits, to it.
 func newFixture(t *testing.T, edits map[string]string) *fixture {
 	t.Helper()
-	gh := githubtest.New(t)
-	clients := gh.ClientCreator(t)
-	cache, err := snapshot.NewCache(t.TempDir(), 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gh.AddInstallation(7, "octo-org")
-	gh.AddRepo(7, "octo-org", "clusters", "main")
-	head := maps.Clone(baseTree)
-	var files []githubtest.File
-	for p, c := range edits {
-		head[p] = c
-		files = append(files, githubtest.File{Filename: p, Status: "modified"})
-	}
-	gh.SetTree(repoName, baseSHA, baseTree)
-	gh.SetTree(repoName, headSHA, head)
-	n := gh.AddPullRequest(repoName, githubtest.PullRequest{Title: "change", Author: "alice", BaseRef: "main", BaseSHA: baseSHA, HeadRef: "change", HeadSHA: headSHA})
-	gh.SetFiles(repoName, n, files)
-	f := ghforge.New(clients, ghforge.Options{AppID: githubtest.DefaultAppID, Snapshots: cache})
-	ref := forge.PRRef{Repo: forge.Repo{Host: "github.com", Owner: "octo-org", Name: "clusters", InstallationID: 7, DefaultBranch: "main"}, Number: n}
-	return &fixture{t: t, f: f, gh: gh, ref: ref, n: n}
+	f := forgetest.New(t)
+	repo := f.AddRepo("octo-org/clusters", "main")
+	base := f.Push(repo, "main", forgetest.Commit{Files: baseTree})
+	f.ForcePush(repo, "change", base)
+	ref := f.OpenPullRequest(repo, forgetest.PullRequest{Title: "change", Author: forge.User{Login: "alice"}, Head: "change"})
+	return &fixture{t: t, f: f, ref: ref, edits: edits, base: base}
 }
 
 var (
@@ -109,25 +87,29 @@ func sshSignature(t *testing.T, payload string) string {
 	return string(out)
 }
 
-// commit adds a commit by alice to the pull request; a verified one carries
-// a real SSH signature over its payload, as GitHub returns it.
+// commit adds a commit by alice with the fixture's edits to the pull
+// request; a verified one carries a real SSH signature over its payload,
+// as GitHub returns it.
 func (fx *fixture) commit(verified bool, reason string) {
-	payload := "tree " + strings.Repeat("a", 40) + "\nparent " + baseSHA + "\nauthor Alice <alice@example.com> 1764200000 +0000\ncommitter Alice <alice@example.com> 1764200000 +0000\n\nScale podinfo\n"
+	payload := "tree " + strings.Repeat("a", 40) + "\nparent " + fx.base + "\nauthor Alice <alice@example.com> 1764200000 +0000\ncommitter Alice <alice@example.com> 1764200000 +0000\n\nScale podinfo\n"
 	signature := ""
 	if verified {
 		signature = sshSignature(fx.t, payload)
 	}
-	fx.gh.AddCommit(repoName, fx.n, githubtest.Commit{
-		Signature: signature,
-		Payload:   payload,
-		SHA:       headSHA,
-		Parents:   []string{baseSHA},
-		Author:    githubtest.Identity{Name: "Alice", Email: "alice@example.com", Login: "alice", Date: time.Now().Add(-time.Hour)},
-		Committer: githubtest.Identity{Name: "Alice", Email: "alice@example.com", Login: "alice", Date: time.Now().Add(-time.Hour)},
+	alice := forge.Identity{Name: "Alice", Email: "alice@example.com", Login: "alice", Date: time.Now().Add(-time.Hour)}
+	fx.head = fx.f.Push(fx.ref.Repo, "change", forgetest.Commit{
+		Files:     fx.edits,
+		Author:    alice,
+		Committer: alice,
 		Message:   "Scale podinfo",
-		Verified:  verified,
-		Reason:    reason,
+		Signature: forge.Signature{Verified: verified, Reason: reason, Signature: signature, Payload: payload},
 	})
+}
+
+// approve gives bob write access and his approving review on the head.
+func (fx *fixture) approve() {
+	fx.f.SetPermission(fx.ref.Repo, "bob", forge.PermissionWrite)
+	fx.f.AddReview(fx.ref, forge.Review{User: forge.User{Login: "bob"}, State: forge.ReviewApproved, CommitSHA: fx.head, SubmittedAt: time.Now()})
 }
 
 func (fx *fixture) evaluate() error {
@@ -136,9 +118,12 @@ func (fx *fixture) evaluate() error {
 	return e.Evaluate(fx.t.Context(), fx.f, fx.ref)
 }
 
-func (fx *fixture) check() githubtest.CheckRun {
+func (fx *fixture) check() forge.CheckRun {
 	fx.t.Helper()
-	runs := fx.gh.CheckRuns(repoName, headSHA)
+	runs, err := fx.f.CheckRuns(fx.t.Context(), fx.ref.Repo, fx.head)
+	if err != nil {
+		fx.t.Fatal(err)
+	}
 	if len(runs) != 1 {
 		fx.t.Fatalf("got %d check runs, want gitward/change-control updated in place", len(runs))
 	}
@@ -148,13 +133,12 @@ func (fx *fixture) check() githubtest.CheckRun {
 func TestASignedChangeApprovedOnTheHeadPasses(t *testing.T) {
 	fx := newFixture(t, map[string]string{"apps/podinfo/deployment.yaml": strings.Replace(baseTree["apps/podinfo/deployment.yaml"], "replicas: 1", "replicas: 2", 1)})
 	fx.commit(true, "valid")
-	fx.gh.SetPermission(repoName, "bob", "write")
-	fx.gh.AddReview(repoName, fx.n, githubtest.Review{User: "bob", State: "APPROVED", CommitID: headSHA, SubmittedAt: time.Now()})
+	fx.approve()
 	if err := fx.evaluate(); err != nil {
 		t.Fatal(err)
 	}
 	run := fx.check()
-	if run.Name != "gitward/change-control" || run.Conclusion != "success" {
+	if run.Name != "gitward/change-control" || run.Conclusion != forge.ConclusionSuccess {
 		t.Fatalf("check = %s %s %q\n%s", run.Name, run.Conclusion, run.Title, run.Summary)
 	}
 	if !strings.Contains(run.Summary, "@bob") {
@@ -165,13 +149,12 @@ func TestASignedChangeApprovedOnTheHeadPasses(t *testing.T) {
 func TestAnUnsignedCommitFailsTheCheck(t *testing.T) {
 	fx := newFixture(t, map[string]string{"apps/podinfo/deployment.yaml": strings.Replace(baseTree["apps/podinfo/deployment.yaml"], "replicas: 1", "replicas: 2", 1)})
 	fx.commit(false, "unsigned")
-	fx.gh.SetPermission(repoName, "bob", "write")
-	fx.gh.AddReview(repoName, fx.n, githubtest.Review{User: "bob", State: "APPROVED", CommitID: headSHA, SubmittedAt: time.Now()})
+	fx.approve()
 	if err := fx.evaluate(); err != nil {
 		t.Fatal(err)
 	}
 	run := fx.check()
-	if run.Conclusion != "failure" || !strings.Contains(run.Summary, "is not signed") {
+	if run.Conclusion != forge.ConclusionFailure || !strings.Contains(run.Summary, "is not signed") {
 		t.Errorf("check = %s %q\n%s", run.Conclusion, run.Title, run.Summary)
 	}
 }
@@ -182,13 +165,12 @@ func TestAPlaintextSecretFailsTheCheckNamingItsFile(t *testing.T) {
 		"apps/podinfo/secret.yaml":        "# database credentials\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2-plaintext\n",
 	})
 	fx.commit(true, "valid")
-	fx.gh.SetPermission(repoName, "bob", "write")
-	fx.gh.AddReview(repoName, fx.n, githubtest.Review{User: "bob", State: "APPROVED", CommitID: headSHA, SubmittedAt: time.Now()})
+	fx.approve()
 	if err := fx.evaluate(); err != nil {
 		t.Fatal(err)
 	}
 	run := fx.check()
-	if run.Conclusion != "failure" {
+	if run.Conclusion != forge.ConclusionFailure {
 		t.Fatalf("conclusion %s, want failure", run.Conclusion)
 	}
 	if !strings.Contains(run.Summary, "apps/podinfo/secret.yaml") || strings.Contains(run.Summary, "hunter2") {
@@ -211,12 +193,11 @@ func TestASealedSecretPasses(t *testing.T) {
 		"apps/podinfo/sealed.yaml":        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: db\nspec:\n  encryptedData:\n    password: AgBy3i4OJSWK+PiTySYZZA==\n",
 	})
 	fx.commit(true, "valid")
-	fx.gh.SetPermission(repoName, "bob", "write")
-	fx.gh.AddReview(repoName, fx.n, githubtest.Review{User: "bob", State: "APPROVED", CommitID: headSHA, SubmittedAt: time.Now()})
+	fx.approve()
 	if err := fx.evaluate(); err != nil {
 		t.Fatal(err)
 	}
-	if run := fx.check(); run.Conclusion != "success" {
+	if run := fx.check(); run.Conclusion != forge.ConclusionSuccess {
 		t.Errorf("check = %s %q\n%s", run.Conclusion, run.Title, run.Summary)
 	}
 }
@@ -224,22 +205,23 @@ func TestASealedSecretPasses(t *testing.T) {
 func TestAnApprovalCommentOlderThanTheHeadDoesNotCount(t *testing.T) {
 	fx := newFixture(t, map[string]string{"apps/podinfo/deployment.yaml": strings.Replace(baseTree["apps/podinfo/deployment.yaml"], "replicas: 1", "replicas: 2", 1)})
 	fx.commit(true, "valid")
-	fx.gh.SetPermission(repoName, "bob", "write")
+	fx.f.SetPermission(fx.ref.Repo, "bob", forge.PermissionWrite)
+	bob := forge.User{Login: "bob"}
 	// Written an hour ago, before gitward first saw this head: it was an
 	// approval of an earlier head.
-	fx.gh.AddComment(repoName, fx.n, githubtest.Comment{User: "bob", Body: "/approve", CreatedAt: time.Now().Add(-time.Hour), UpdatedAt: time.Now().Add(-time.Hour)})
+	fx.f.AddComment(fx.ref.Thread(), forge.Comment{User: bob, Body: "/approve", CreatedAt: time.Now().Add(-time.Hour), UpdatedAt: time.Now().Add(-time.Hour)})
 	if err := fx.evaluate(); err != nil {
 		t.Fatal(err)
 	}
-	if run := fx.check(); run.Conclusion != "failure" {
+	if run := fx.check(); run.Conclusion != forge.ConclusionFailure {
 		t.Errorf("an approval from before the head was pushed counted: %q", run.Title)
 	}
 	// The same words after the push count.
-	fx.gh.AddComment(repoName, fx.n, githubtest.Comment{User: "bob", Body: "/approve", CreatedAt: time.Now().Add(time.Second), UpdatedAt: time.Now().Add(time.Second)})
+	fx.f.AddComment(fx.ref.Thread(), forge.Comment{User: bob, Body: "/approve", CreatedAt: time.Now().Add(time.Second), UpdatedAt: time.Now().Add(time.Second)})
 	if err := fx.evaluate(); err != nil {
 		t.Fatal(err)
 	}
-	if run := fx.check(); run.Conclusion != "success" {
+	if run := fx.check(); run.Conclusion != forge.ConclusionSuccess {
 		t.Errorf("a fresh /approve did not count: %q\n%s", run.Title, run.Summary)
 	}
 }
@@ -247,13 +229,13 @@ func TestAnApprovalCommentOlderThanTheHeadDoesNotCount(t *testing.T) {
 func TestFactsThatCannotBeReadNeverTurnTheCheckGreen(t *testing.T) {
 	fx := newFixture(t, map[string]string{"apps/podinfo/deployment.yaml": "x"})
 	fx.commit(true, "valid")
-	fx.gh.FailNext("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", 502, 10)
+	fx.f.FailNext("Reviews", errors.New("502 Bad Gateway"), 10)
 	err := fx.evaluate()
 	if err == nil {
 		t.Fatal("no error")
 	}
 	run := fx.check()
-	if run.Conclusion != "failure" || !strings.Contains(run.Summary, "502") {
+	if run.Conclusion != forge.ConclusionFailure || !strings.Contains(run.Summary, "502") {
 		t.Errorf("check = %s %q", run.Conclusion, run.Summary)
 	}
 }

@@ -2,8 +2,8 @@ package diff_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"maps"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,26 +13,9 @@ import (
 	"github.com/gitward/gitward/checks/diff"
 	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
-	ghforge "github.com/gitward/gitward/forge/github"
-	"github.com/gitward/gitward/forge/github/githubtest"
-	"github.com/gitward/gitward/forge/snapshot"
+	"github.com/gitward/gitward/forge/forgetest"
 	"github.com/gitward/gitward/render"
 )
-
-const repoName = "octo-org/clusters"
-
-func newForge(t *testing.T) (*ghforge.Forge, *githubtest.Server) {
-	t.Helper()
-	gh := githubtest.New(t)
-	clients := gh.ClientCreator(t)
-	cache, err := snapshot.NewCache(t.TempDir(), 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gh.AddInstallation(7, "octo-org")
-	gh.AddRepo(7, "octo-org", "clusters", "main")
-	return ghforge.New(clients, ghforge.Options{AppID: githubtest.DefaultAppID, Snapshots: cache}), gh
-}
 
 // baseTree is a small GitOps repository: a shared base, two overlays of
 // it, and an unrelated app.
@@ -65,43 +48,33 @@ stringData:
 }
 
 type fixture struct {
-	t   *testing.T
-	f   forge.Forge
-	gh  *githubtest.Server
-	ref forge.PRRef
-	cap *diff.Capability
-	n   int
+	t    *testing.T
+	fake *forgetest.Fake
+	f    forge.Forge // the fake, or a wrapper of it
+	ref  forge.PRRef
+	head string // the pull request's head when the fixture was made
+	cap  *diff.Capability
 }
 
 // newFixture seeds a pull request whose head tree is baseTree with edits
 // applied (an empty value deletes a file).
 func newFixture(t *testing.T, edits map[string]string) *fixture {
 	t.Helper()
-	f, gh := newForge(t)
-	head := maps.Clone(baseTree)
-	var files []githubtest.File
+	f := forgetest.New(t)
+	repo := f.AddRepo("octo-org/clusters", "main")
+	base := f.Push(repo, "main", forgetest.Commit{Files: baseTree})
+	change := forgetest.Commit{Parent: base, Files: map[string]string{}}
 	for p, c := range edits {
-		status := "modified"
-		if _, ok := baseTree[p]; !ok {
-			status = "added"
-		}
 		if c == "" {
-			delete(head, p)
-			status = "removed"
+			change.Remove = append(change.Remove, p)
 		} else {
-			head[p] = c
+			change.Files[p] = c
 		}
-		files = append(files, githubtest.File{Filename: p, Status: status})
 	}
-	base, headSHA := strings.Repeat("b", 40), strings.Repeat("h", 40)
-	headSHA = strings.Repeat("c", 40)
-	gh.SetTree(repoName, base, baseTree)
-	gh.SetTree(repoName, headSHA, head)
-	n := gh.AddPullRequest(repoName, githubtest.PullRequest{Title: "change", Author: "alice", BaseRef: "main", BaseSHA: base, HeadRef: "change", HeadSHA: headSHA})
-	gh.SetFiles(repoName, n, files)
-	ref := forge.PRRef{Repo: forge.Repo{Host: "github.com", Owner: "octo-org", Name: "clusters", InstallationID: 7, DefaultBranch: "main"}, Number: n}
+	head := f.Push(repo, "change", change)
+	ref := f.OpenPullRequest(repo, forgetest.PullRequest{Title: "change", Author: forge.User{Login: "alice"}, Head: "change"})
 	c := diff.New(&diff.Engine{Renderer: render.NewRenderer(render.Options{CacheSize: 64 << 20})})
-	return &fixture{t: t, f: f, gh: gh, ref: ref, cap: c, n: n}
+	return &fixture{t: t, fake: f, f: f, ref: ref, head: head, cap: c}
 }
 
 func (fx *fixture) evaluate() error {
@@ -109,11 +82,22 @@ func (fx *fixture) evaluate() error {
 	return e.Evaluate(fx.t.Context(), fx.f, fx.ref)
 }
 
-func (fx *fixture) comments() []githubtest.Comment { return fx.gh.Comments(repoName, fx.n) }
-
-func (fx *fixture) check() githubtest.CheckRun {
+func (fx *fixture) comments() []forge.Comment {
 	fx.t.Helper()
-	runs := fx.gh.CheckRuns(repoName, strings.Repeat("c", 40))
+	cs, err := fx.fake.Comments(fx.t.Context(), fx.ref.Thread())
+	if err != nil {
+		fx.t.Fatal(err)
+	}
+	return cs
+}
+
+// check returns the one check run on the head the fixture was made with.
+func (fx *fixture) check() forge.CheckRun {
+	fx.t.Helper()
+	runs, err := fx.fake.CheckRuns(fx.t.Context(), fx.ref.Repo, fx.head)
+	if err != nil {
+		fx.t.Fatal(err)
+	}
 	if len(runs) != 1 {
 		fx.t.Fatalf("got %d check runs, want one gitward/diff updated in place", len(runs))
 	}
@@ -141,7 +125,7 @@ func TestAChangeToASharedBaseReRendersEveryOverlay(t *testing.T) {
 		t.Error("an app that reads nothing changed was rendered")
 	}
 	run := fx.check()
-	if run.Name != "gitward/diff" || run.Conclusion != "success" || !strings.Contains(run.Title, "2 affected apps render") {
+	if run.Name != "gitward/diff" || run.Conclusion != forge.ConclusionSuccess || !strings.Contains(run.Title, "2 affected apps render") {
 		t.Errorf("check = %s %s %q", run.Name, run.Conclusion, run.Title)
 	}
 }
@@ -172,7 +156,7 @@ func TestAnAppThatNoLongerRendersFailsTheCheckWithItsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := fx.check()
-	if run.Conclusion != "failure" {
+	if run.Conclusion != forge.ConclusionFailure {
 		t.Fatalf("conclusion %s, want failure", run.Conclusion)
 	}
 	if !strings.Contains(run.Summary, "missing.yaml") {
@@ -194,12 +178,12 @@ func TestNoAffectedAppMeansNoCommentUntilThereWasOne(t *testing.T) {
 	if n := len(fx.comments()); n != 0 {
 		t.Errorf("a change that affects no app got %d comments", n)
 	}
-	if run := fx.check(); run.Conclusion != "success" || !strings.Contains(run.Title, "No app is affected") {
+	if run := fx.check(); run.Conclusion != forge.ConclusionSuccess || !strings.Contains(run.Title, "No app is affected") {
 		t.Errorf("check = %s %q", run.Conclusion, run.Title)
 	}
 
 	// An earlier comment is kept current rather than left stale.
-	if _, err := fx.f.CreateComment(t.Context(), forge.Thread{Repo: fx.ref.Repo, Number: fx.n}, diff.Sticky.Marker(1, 1)+"old diff"); err != nil {
+	if _, err := fx.f.CreateComment(t.Context(), fx.ref.Thread(), diff.Sticky.Marker(1, 1)+"old diff"); err != nil {
 		t.Fatal(err)
 	}
 	if err := fx.evaluate(); err != nil {
@@ -239,20 +223,20 @@ func TestAResultForAnOlderHeadIsNeverPublished(t *testing.T) {
 	}
 	// The check run belongs to the commit that was rendered, so it is
 	// still right to conclude it there.
-	if run := fx.check(); run.HeadSHA != strings.Repeat("c", 40) {
+	if run := fx.check(); run.HeadSHA != fx.head {
 		t.Errorf("the check was published on %s", run.HeadSHA)
 	}
 }
 
 func TestAnUndownloadableSnapshotFailsTheCheck(t *testing.T) {
 	fx := newFixture(t, map[string]string{"apps/other/kustomization.yaml": "resources: []\n"})
-	fx.gh.FailNext("GET", "/repos/{owner}/{repo}/tarball/{ref}", 502, 5)
+	fx.fake.FailNext("Snapshot", errors.New("502 Bad Gateway"), 5)
 	err := fx.evaluate()
 	if err == nil || !strings.Contains(err.Error(), "download") {
 		t.Fatalf("error = %v", err)
 	}
 	run := fx.check()
-	if run.Conclusion != "failure" || !strings.Contains(run.Summary, "download") {
+	if run.Conclusion != forge.ConclusionFailure || !strings.Contains(run.Summary, "download") {
 		t.Errorf("check = %s %q", run.Conclusion, run.Summary)
 	}
 }
@@ -286,17 +270,10 @@ func TestALongDiffIsSplitIntoParts(t *testing.T) {
 		}
 	}
 	// Shrinking the change deletes the parts no longer needed.
-	fx.gh.SetTree(repoName, strings.Repeat("c", 40), func() map[string]string {
-		m := maps.Clone(baseTree)
-		m["apps/other/kustomization.yaml"] = "configMapGenerator:\n  - name: other\n    literals: [a=2]\n"
-		return m
-	}())
-	fx.cap.Engine.Renderer = render.NewRenderer(render.Options{})
-	// A new commit would have a new SHA; the double serves the new tree at
-	// the same SHA only if the snapshot cache does not already hold it, so
-	// use a fresh forge with a fresh cache.
-	f2, _ := newForgeFor(t, fx.gh)
-	fx.f = f2
+	fx.fake.Push(fx.ref.Repo, "change", forgetest.Commit{
+		Files:  map[string]string{"apps/other/kustomization.yaml": "configMapGenerator:\n  - name: other\n    literals: [a=2]\n"},
+		Remove: []string{"apps/other/many.yaml"},
+	})
 	if err := fx.evaluate(); err != nil {
 		t.Fatal(err)
 	}
@@ -305,28 +282,14 @@ func TestALongDiffIsSplitIntoParts(t *testing.T) {
 	}
 }
 
-// newForgeFor builds another adapter, with its own snapshot cache, on the
-// same double.
-func newForgeFor(t *testing.T, gh *githubtest.Server) (*ghforge.Forge, *githubtest.Server) {
-	t.Helper()
-	clients := gh.ClientCreator(t)
-	cache, err := snapshot.NewCache(t.TempDir(), 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ghforge.New(clients, ghforge.Options{AppID: githubtest.DefaultAppID, Snapshots: cache}), gh
-}
-
 func TestThePolicyCanTurnTheCommentOff(t *testing.T) {
 	fx := newFixture(t, map[string]string{
 		"base/podinfo/deployment.yaml": strings.Replace(baseTree["base/podinfo/deployment.yaml"], "6.5.0", "6.6.0", 1),
 	})
-	fx.gh.SetTree(repoName, strings.Repeat("b", 40), func() map[string]string {
-		m := maps.Clone(baseTree)
-		m[".gitward.yaml"] = "version: 1\ndiscovery:\n  exclude: [\"base/**\"]\ncomments:\n  rendered_diff: false\n"
-		return m
-	}())
-	if _, err := fx.f.CreateComment(t.Context(), forge.Thread{Repo: fx.ref.Repo, Number: fx.n}, diff.Sticky.Marker(1, 1)+"old diff"); err != nil {
+	fx.fake.Push(fx.ref.Repo, "main", forgetest.Commit{Files: map[string]string{
+		".gitward.yaml": "version: 1\ndiscovery:\n  exclude: [\"base/**\"]\ncomments:\n  rendered_diff: false\n",
+	}})
+	if _, err := fx.f.CreateComment(t.Context(), fx.ref.Thread(), diff.Sticky.Marker(1, 1)+"old diff"); err != nil {
 		t.Fatal(err)
 	}
 	if err := fx.evaluate(); err != nil {
@@ -335,14 +298,14 @@ func TestThePolicyCanTurnTheCommentOff(t *testing.T) {
 	if n := len(fx.comments()); n != 0 {
 		t.Errorf("with comments off, %d comments remain", n)
 	}
-	if run := fx.check(); run.Conclusion != "success" {
+	if run := fx.check(); run.Conclusion != forge.ConclusionSuccess {
 		t.Errorf("the check is published either way; got %s", run.Conclusion)
 	}
 }
 
 // TestCapabilitiesShareTheChangeTheyRead evaluates the rendered diff and
 // change control together: the changed files and both trees are read from
-// GitHub once for the whole evaluation, not once per capability.
+// the forge once for the whole evaluation, not once per capability.
 func TestCapabilitiesShareTheChangeTheyRead(t *testing.T) {
 	fx := newFixture(t, map[string]string{
 		"base/podinfo/deployment.yaml": strings.Replace(baseTree["base/podinfo/deployment.yaml"], "6.5.0", "6.6.0", 1),
@@ -351,10 +314,10 @@ func TestCapabilitiesShareTheChangeTheyRead(t *testing.T) {
 	if err := e.Evaluate(t.Context(), fx.f, fx.ref); err != nil {
 		t.Fatal(err)
 	}
-	if n := fx.gh.Calls("pulls/list-files"); n != 1 {
+	if n := len(fx.fake.Calls("ChangedFiles")); n != 1 {
 		t.Errorf("the changed files were listed %d times, want once", n)
 	}
-	if n := fx.gh.Calls("codeload"); n != 2 {
-		t.Errorf("%d archives were downloaded, want the base and the head once each", n)
+	if n := len(fx.fake.Calls("Snapshot")); n != 2 {
+		t.Errorf("%d snapshots were taken, want the base and the head once each", n)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,9 +13,7 @@ import (
 	"github.com/gitward/gitward/checks/drift"
 	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
-	ghforge "github.com/gitward/gitward/forge/github"
-	"github.com/gitward/gitward/forge/github/githubtest"
-	"github.com/gitward/gitward/forge/snapshot"
+	"github.com/gitward/gitward/forge/forgetest"
 	"github.com/gitward/gitward/internal/livetest"
 	"github.com/gitward/gitward/live"
 	"github.com/gitward/gitward/render"
@@ -30,13 +27,6 @@ import (
 )
 
 func TestMain(m *testing.M) { livetest.Main(m) }
-
-const repoName = "octo-org/clusters"
-
-var (
-	baseSHA = strings.Repeat("b", 40)
-	headSHA = strings.Repeat("c", 40)
-)
 
 func deployment(ns, tag string) string {
 	return fmt.Sprintf(`apiVersion: apps/v1
@@ -73,8 +63,7 @@ func (c clusters) Cluster(name string) (*live.Cluster, error) {
 type fixture struct {
 	t    *testing.T
 	base map[string]string
-	gh   *githubtest.Server
-	f    *ghforge.Forge
+	f    *forgetest.Fake
 	ref  forge.PRRef
 	cap  *drift.Capability
 	dyn  dynamic.Interface
@@ -102,25 +91,16 @@ func newFixture(t *testing.T, prefix, policy string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gh := githubtest.New(t)
-	cache, err := snapshot.NewCache(t.TempDir(), 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := ghforge.New(gh.ClientCreator(t), ghforge.Options{AppID: githubtest.DefaultAppID, Snapshots: cache})
-	gh.AddInstallation(7, "octo-org")
-	gh.AddRepo(7, "octo-org", "clusters", "main")
+	f := forgetest.New(t)
+	repo := f.AddRepo("octo-org/clusters", "main")
 	base := map[string]string{
 		".gitward.yaml":                   policy,
 		"apps/podinfo/kustomization.yaml": "resources:\n  - deployment.yaml\n",
 		"apps/podinfo/deployment.yaml":    deployment(ns, "6.5.0"),
 	}
-	head := maps.Clone(base)
-	head["apps/podinfo/deployment.yaml"] = deployment(ns, "6.6.0")
-	gh.SetTree(repoName, baseSHA, base)
-	gh.SetTree(repoName, headSHA, head)
-	n := gh.AddPullRequest(repoName, githubtest.PullRequest{Title: "bump", Author: "alice", BaseRef: "main", BaseSHA: baseSHA, HeadRef: "bump", HeadSHA: headSHA})
-	gh.SetFiles(repoName, n, []githubtest.File{{Filename: "apps/podinfo/deployment.yaml", Status: "modified"}})
+	baseSHA := f.Push(repo, "main", forgetest.Commit{Files: base})
+	f.Push(repo, "bump", forgetest.Commit{Parent: baseSHA, Files: map[string]string{"apps/podinfo/deployment.yaml": deployment(ns, "6.6.0")}})
+	ref := f.OpenPullRequest(repo, forgetest.PullRequest{Title: "bump", Author: forge.User{Login: "alice"}, Head: "bump"})
 
 	ctx := t.Context()
 	nsObj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
@@ -135,28 +115,21 @@ func newFixture(t *testing.T, prefix, policy string) *fixture {
 		t.Fatal(err)
 	}
 	engine := &diff.Engine{Renderer: render.NewRenderer(render.Options{})}
-	return &fixture{t: t, base: base, gh: gh, f: f, cap: drift.New(engine, clusters{cl}), dyn: dyn, ns: ns,
-		ref: forge.PRRef{Repo: forge.Repo{Host: "github.com", Owner: "octo-org", Name: "clusters", InstallationID: 7, DefaultBranch: "main"}, Number: n}}
+	return &fixture{t: t, base: base, f: f, cap: drift.New(engine, clusters{cl}), dyn: dyn, ns: ns, ref: ref}
 }
 
-// setHead makes the pull request's head the base tree changed by change,
-// with the files that differ listed as its changed files.
+// setHead makes the pull request's head a commit on the base whose tree is
+// the base tree changed by change.
 func (fx *fixture) setHead(change func(head map[string]string)) {
 	fx.t.Helper()
 	head := maps.Clone(fx.base)
 	change(head)
-	var files []githubtest.File
-	for name, content := range head {
-		switch old, ok := fx.base[name]; {
-		case !ok:
-			files = append(files, githubtest.File{Filename: name, Status: "added"})
-		case old != content:
-			files = append(files, githubtest.File{Filename: name, Status: "modified"})
-		}
+	pr, err := fx.f.PullRequest(fx.t.Context(), fx.ref)
+	if err != nil {
+		fx.t.Fatal(err)
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].Filename < files[j].Filename })
-	fx.gh.SetTree(repoName, headSHA, head)
-	fx.gh.SetFiles(repoName, fx.ref.Number, files)
+	fx.f.ForcePush(fx.ref.Repo, "bump", pr.BaseSHA)
+	fx.f.Push(fx.ref.Repo, "bump", forgetest.Commit{Files: head})
 }
 
 // scaleByHand changes replicas the way `kubectl edit` does.
@@ -176,13 +149,30 @@ func (fx *fixture) evaluate() {
 	}
 }
 
-func (fx *fixture) check() githubtest.CheckRun {
+// check returns the one check run on the pull request's head.
+func (fx *fixture) check() forge.CheckRun {
 	fx.t.Helper()
-	runs := fx.gh.CheckRuns(repoName, headSHA)
+	pr, err := fx.f.PullRequest(fx.t.Context(), fx.ref)
+	if err != nil {
+		fx.t.Fatal(err)
+	}
+	runs, err := fx.f.CheckRuns(fx.t.Context(), fx.ref.Repo, pr.HeadSHA)
+	if err != nil {
+		fx.t.Fatal(err)
+	}
 	if len(runs) != 1 || runs[0].Name != "gitward/drift" {
 		fx.t.Fatalf("check runs: %+v", runs)
 	}
 	return runs[0]
+}
+
+func (fx *fixture) comments() []forge.Comment {
+	fx.t.Helper()
+	cs, err := fx.f.Comments(fx.t.Context(), fx.ref.Thread())
+	if err != nil {
+		fx.t.Fatal(err)
+	}
+	return cs
 }
 
 func policy(mode string) string {
@@ -193,7 +183,7 @@ func TestNoDriftPassesAndShowsWhatMergingChanges(t *testing.T) {
 	fx := newFixture(t, "drift-none", policy("enforce"))
 	fx.evaluate()
 	run := fx.check()
-	if run.Conclusion != "success" || !strings.Contains(run.Title, "No drift") {
+	if run.Conclusion != forge.ConclusionSuccess || !strings.Contains(run.Title, "No drift") {
 		t.Fatalf("check = %s %q\n%s", run.Conclusion, run.Title, run.Summary)
 	}
 	if !strings.Contains(run.Summary, "/spec/template/spec/containers/0/image") || !strings.Contains(run.Summary, "6.6.0") {
@@ -204,7 +194,7 @@ func TestNoDriftPassesAndShowsWhatMergingChanges(t *testing.T) {
 			t.Errorf("a field the API server defaults shows as a change: %s\n%s", defaulted, run.Summary)
 		}
 	}
-	comments := fx.gh.Comments(repoName, fx.ref.Number)
+	comments := fx.comments()
 	if len(comments) != 1 || !strings.Contains(comments[0].Body, "## gitward · live changes") {
 		t.Errorf("the sticky comment lacks the live changes: %+v", comments)
 	}
@@ -212,8 +202,9 @@ func TestNoDriftPassesAndShowsWhatMergingChanges(t *testing.T) {
 
 func TestDriftIsAttributedAndJudgedByTheMode(t *testing.T) {
 	for _, tc := range []struct {
-		mode, conclusion string
-	}{{"notify", "neutral"}, {"enforce", "failure"}} {
+		mode       string
+		conclusion forge.Conclusion
+	}{{"notify", forge.ConclusionNeutral}, {"enforce", forge.ConclusionFailure}} {
 		t.Run(tc.mode, func(t *testing.T) {
 			fx := newFixture(t, "drift-"+tc.mode, policy(tc.mode))
 			fx.scaleByHand(t.Context(), 5)
@@ -236,7 +227,7 @@ func TestIgnoreRulesHideExpectedChangesAndSaySo(t *testing.T) {
 	fx.scaleByHand(t.Context(), 4)
 	fx.evaluate()
 	run := fx.check()
-	if run.Conclusion != "success" {
+	if run.Conclusion != forge.ConclusionSuccess {
 		t.Fatalf("conclusion %s, want success with the drift hidden\n%s", run.Conclusion, run.Summary)
 	}
 	if !strings.Contains(run.Summary, "hidden by rule hand-scaling") {
@@ -246,8 +237,9 @@ func TestIgnoreRulesHideExpectedChangesAndSaySo(t *testing.T) {
 
 func TestAClusterThatCannotBeAskedIsNeverGreen(t *testing.T) {
 	for _, tc := range []struct {
-		mode, conclusion string
-	}{{"notify", "neutral"}, {"enforce", "failure"}} {
+		mode       string
+		conclusion forge.Conclusion
+	}{{"notify", forge.ConclusionNeutral}, {"enforce", forge.ConclusionFailure}} {
 		t.Run(tc.mode, func(t *testing.T) {
 			p := "version: 1\nclusters:\n  - name: nowhere\n    paths: [\"apps/**\"]\ndrift:\n  mode: " + tc.mode + "\n"
 			fx := newFixture(t, "drift-nowhere-"+tc.mode, p)
@@ -263,23 +255,25 @@ func TestAClusterThatCannotBeAskedIsNeverGreen(t *testing.T) {
 func TestDriftInAnOpenBreakGlassWindowIsExpected(t *testing.T) {
 	p := policy("enforce") + "break_glass:\n  responders:\n    users: [oncall]\n"
 	fx := newFixture(t, "drift-breakglass", p)
-	fx.gh.SetPermission(repoName, "oncall", "write")
-	fx.gh.SetPermission(repoName, "intruder", "write")
+	fx.f.SetPermission(fx.ref.Repo, "oncall", forge.PermissionWrite)
+	fx.f.SetPermission(fx.ref.Repo, "intruder", forge.PermissionWrite)
 	fx.scaleByHand(t.Context(), 3)
 	now := time.Now()
-	open := fx.gh.AddIssue(repoName, githubtest.Issue{Title: "Payments down", Author: "oncall", State: "open", Labels: []string{"break-glass"}})
-	fx.gh.AddComment(repoName, open, githubtest.Comment{User: "intruder", Body: "/breakglass test me too", CreatedAt: now.Add(-2 * time.Minute), UpdatedAt: now.Add(-2 * time.Minute)})
+	open := fx.f.AddIssue(fx.ref.Repo, forge.Issue{Title: "Payments down", State: "open", Labels: []string{"break-glass"}})
+	incident := forge.IssueThread(fx.ref.Repo, open)
+	oncall := forge.User{Login: "oncall"}
+	fx.f.AddComment(incident, forge.Comment{User: forge.User{Login: "intruder"}, Body: "/breakglass test me too", CreatedAt: now.Add(-2 * time.Minute), UpdatedAt: now.Add(-2 * time.Minute)})
 
 	// Only a responder's window counts.
 	fx.evaluate()
-	if run := fx.check(); run.Conclusion != "failure" {
+	if run := fx.check(); run.Conclusion != forge.ConclusionFailure {
 		t.Fatalf("a non-responder's window made drift expected: %s %q", run.Conclusion, run.Title)
 	}
 
-	fx.gh.AddComment(repoName, open, githubtest.Comment{User: "oncall", Body: "/breakglass test scaling by hand for 30m", CreatedAt: now.Add(-time.Minute), UpdatedAt: now.Add(-time.Minute)})
+	fx.f.AddComment(incident, forge.Comment{User: oncall, Body: "/breakglass test scaling by hand for 30m", CreatedAt: now.Add(-time.Minute), UpdatedAt: now.Add(-time.Minute)})
 	fx.evaluate()
 	run := fx.check()
-	if run.Conclusion != "success" || !strings.Contains(run.Title, "expected drift") {
+	if run.Conclusion != forge.ConclusionSuccess || !strings.Contains(run.Title, "expected drift") {
 		t.Fatalf("drift in an open window: %s %q\n%s", run.Conclusion, run.Title, run.Summary)
 	}
 	want := fmt.Sprintf("expected during incident #%d", open)
@@ -288,9 +282,9 @@ func TestDriftInAnOpenBreakGlassWindowIsExpected(t *testing.T) {
 	}
 
 	// Once the window is ended, the drift fails again.
-	fx.gh.AddComment(repoName, open, githubtest.Comment{User: "oncall", Body: "/breakglass end", CreatedAt: now, UpdatedAt: now})
+	fx.f.AddComment(incident, forge.Comment{User: oncall, Body: "/breakglass end", CreatedAt: now, UpdatedAt: now})
 	fx.evaluate()
-	if run := fx.check(); run.Conclusion != "failure" {
+	if run := fx.check(); run.Conclusion != forge.ConclusionFailure {
 		t.Errorf("drift after the window ended: %s %q", run.Conclusion, run.Title)
 	}
 }
@@ -387,7 +381,10 @@ func TestARefusedPlanIsNeverGreen(t *testing.T) {
 			},
 		},
 	} {
-		for _, mode := range []struct{ name, conclusion string }{{"notify", "neutral"}, {"enforce", "failure"}} {
+		for _, mode := range []struct {
+			name       string
+			conclusion forge.Conclusion
+		}{{"notify", forge.ConclusionNeutral}, {"enforce", forge.ConclusionFailure}} {
 			t.Run(refusal.name+"/"+mode.name, func(t *testing.T) {
 				fx := newFixture(t, "refused-"+refusal.name+"-"+mode.name, policy(mode.name))
 				fx.setHead(func(head map[string]string) { refusal.head(head, fx.ns) })
@@ -403,7 +400,7 @@ func TestARefusedPlanIsNeverGreen(t *testing.T) {
 				if !strings.Contains(run.Summary, "What merging would fail to apply") || !strings.Contains(run.Summary, "Drift mode is `"+mode.name+"`") {
 					t.Errorf("the summary does not say what fails and what the mode makes of it:\n%s", run.Summary)
 				}
-				comments := fx.gh.Comments(repoName, fx.ref.Number)
+				comments := fx.comments()
 				if len(comments) != 1 {
 					t.Fatalf("want one sticky comment, got %d", len(comments))
 				}
