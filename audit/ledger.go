@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gitward/gitward/report/markdown"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -174,7 +175,7 @@ func (l *Ledger) vouch(ctx context.Context, f forge.Forge, repo forge.Repo, key,
 		// A branch just started may not be visible yet; one that stays
 		// missing was deleted.
 		return &staleError{final: fmt.Errorf("%w: it held record %s at commit %s and now does not exist; appending would start a second chain, so nothing was written: run gitward audit verify and restore the branch",
-			ErrRewound, SeqName(prev.last.Seq), prefix(prev.commit, 7))}
+			ErrRewound, SeqName(prev.last.Seq), markdown.Short(prev.commit))}
 	}
 	cur := mark{commit: head, last: last}
 	older, newer := prev, cur
@@ -188,10 +189,10 @@ func (l *Ledger) vouch(ctx context.Context, f forge.Forge, repo forge.Repo, key,
 	switch {
 	case !linked:
 		return fmt.Errorf("%w: it held record %s at commit %s and now holds record %s at commit %s, which does not descend from it; appending would fork the chain, so nothing was written: run gitward audit verify and restore the branch",
-			ErrRewound, SeqName(prev.last.Seq), prefix(prev.commit, 7), SeqName(last.Seq), prefix(head, 7))
+			ErrRewound, SeqName(prev.last.Seq), markdown.Short(prev.commit), SeqName(last.Seq), markdown.Short(head))
 	case newer == prev && older != prev:
 		return &staleError{final: fmt.Errorf("%w: it held record %s at commit %s and, read again and again, still holds the earlier record %s at commit %s; appending would fork the chain, so nothing was written: run gitward audit verify and restore the branch",
-			ErrRewound, SeqName(prev.last.Seq), prefix(prev.commit, 7), SeqName(last.Seq), prefix(head, 7))}
+			ErrRewound, SeqName(prev.last.Seq), markdown.Short(prev.commit), SeqName(last.Seq), markdown.Short(head))}
 	}
 	l.Marks.note(key, cur)
 	return nil
@@ -211,7 +212,7 @@ func descends(ctx context.Context, f forge.Forge, repo forge.Repo, newer, older 
 			return false, nil
 		}
 		if err != nil {
-			return false, fmt.Errorf("read %s of the ledger at %s: %w", older.last.Path, prefix(newer.commit, 7), err)
+			return false, fmt.Errorf("read %s of the ledger at %s: %w", older.last.Path, markdown.Short(newer.commit), err)
 		}
 		return Hash([]byte(strings.TrimSuffix(string(data), "\n"))) == older.last.Hash, nil
 	}
@@ -219,7 +220,7 @@ func descends(ctx context.Context, f forge.Forge, repo forge.Repo, newer, older 
 	for i := 0; i < steps; i++ {
 		c, err := f.Commit(ctx, repo, sha)
 		if err != nil {
-			return false, fmt.Errorf("read ledger commit %s: %w", prefix(sha, 7), err)
+			return false, fmt.Errorf("read ledger commit %s: %w", markdown.Short(sha), err)
 		}
 		if len(c.Parents) != 1 {
 			return false, nil
@@ -348,7 +349,7 @@ func (l *Ledger) appendOnce(ctx context.Context, f forge.Forge, repo forge.Repo,
 	// that head's record. A forge that wrote it elsewhere forked the chain.
 	written, err := f.Commit(ctx, repo, sha)
 	if err != nil {
-		return Entry{}, fmt.Errorf("read back ledger commit %s: %w", prefix(sha, 7), err)
+		return Entry{}, fmt.Errorf("read back ledger commit %s: %w", markdown.Short(sha), err)
 	}
 	want := []string{}
 	if !genesis {
@@ -356,7 +357,7 @@ func (l *Ledger) appendOnce(ctx context.Context, f forge.Forge, repo forge.Repo,
 	}
 	if len(written.Parents) != len(want) || len(want) == 1 && written.Parents[0] != head {
 		return Entry{}, fmt.Errorf("%w: ledger commit %s for %s has parents %v, not the head %s it was written on",
-			ErrCorrupt, prefix(sha, 7), rec.Describe(), written.Parents, prefix(head, 7))
+			ErrCorrupt, markdown.Short(sha), rec.Describe(), written.Parents, markdown.Short(head))
 	}
 	l.Marks.note(key, mark{commit: sha, last: Latest{Seq: rec.Seq, Path: st.Path, Hash: st.Hash}})
 	return Entry{Seq: rec.Seq, Path: st.Path, Hash: st.Hash, Commit: sha}, nil
@@ -418,15 +419,15 @@ func Chain(recs []Record) ([]Staged, error) {
 func (l *Ledger) last(ctx context.Context, f forge.Forge, repo forge.Repo, head string) (Latest, error) {
 	raw, err := f.File(ctx, repo, head, LatestFile)
 	if err != nil {
-		return Latest{}, fmt.Errorf("read %s of the ledger at %s: %w", LatestFile, prefix(head, 7), err)
+		return Latest{}, fmt.Errorf("read %s of the ledger at %s: %w", LatestFile, markdown.Short(head), err)
 	}
 	var latest Latest
 	if err := json.Unmarshal(raw, &latest); err != nil || latest.Seq < 1 || latest.Path == "" {
-		return Latest{}, fmt.Errorf("%w: %s at %s does not name a record", ErrCorrupt, LatestFile, prefix(head, 7))
+		return Latest{}, fmt.Errorf("%w: %s at %s does not name a record", ErrCorrupt, LatestFile, markdown.Short(head))
 	}
 	data, err := f.File(ctx, repo, head, latest.Path)
 	if err != nil {
-		return Latest{}, fmt.Errorf("read the last record %s at %s: %w", latest.Path, prefix(head, 7), err)
+		return Latest{}, fmt.Errorf("read the last record %s at %s: %w", latest.Path, markdown.Short(head), err)
 	}
 	canonical := []byte(strings.TrimSuffix(string(data), "\n"))
 	prev, err := Decode(canonical)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/gitward/gitward/report/markdown"
 	"io/fs"
 
 	"github.com/gitward/gitward/config"
@@ -30,7 +31,7 @@ func RenderManifests(ctx context.Context, r *render.Renderer, cfg *config.Repo, 
 	}
 	apps, err := render.Discover(fsys, cfg)
 	if err != nil {
-		return out, fmt.Errorf("find apps at %s: %w", prefix(sha, 7), err)
+		return out, fmt.Errorf("find apps at %s: %w", markdown.Short(sha), err)
 	}
 	tree := render.NewTree(fsys)
 	defer tree.Close()

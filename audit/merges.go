@@ -332,13 +332,7 @@ func (h *Recorder) manifests(ctx context.Context, f forge.Forge, cfg *config.Rep
 		out.Error = "the changed files could not be read: " + err.Error()
 		return out
 	}
-	var paths []string
-	for _, c := range changed {
-		paths = append(paths, c.Path)
-		if c.PreviousPath != "" {
-			paths = append(paths, c.PreviousPath)
-		}
-	}
+	paths := forge.Paths(changed)
 	snap, err := f.Snapshot(ctx, pr.Ref.Repo, pr.MergeSHA)
 	if err != nil {
 		out.Error = "the merge commit could not be read: " + err.Error()

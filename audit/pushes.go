@@ -220,7 +220,7 @@ func (h *Pushes) report(ctx context.Context, f forge.Forge, repo forge.Repo, led
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "@%s pushed %s to `%s` that belong to no merged pull request, so nobody reviewed %s before %s reached the branch.\n\n",
-		pusher, countOf(len(commits), "commit", "commits"), branch, them(len(commits)), they(len(commits)))
+		pusher, markdown.Count(len(commits), "commit", "commits"), branch, them(len(commits)), they(len(commits)))
 	b.WriteString("| Commit | Author | Signature | Subject |\n|---|---|---|---|\n")
 	for _, c := range commits {
 		author := c.Author.Name + " <" + c.Author.Email + ">"
@@ -235,7 +235,7 @@ func (h *Pushes) report(ctx context.Context, f forge.Forge, repo forge.Repo, led
 			sig = "not verified (" + c.Signature.Reason + ")"
 		}
 		subject, _, _ := strings.Cut(strings.TrimSpace(c.Message), "\n")
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", markdown.Short(c.SHA), cellText(author), sig, cellText(Scrub(subject)))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", markdown.Short(c.SHA), markdown.Cell(author), sig, markdown.Cell(Scrub(subject)))
 	}
 	if truncated {
 		fmt.Fprintf(&b, "\nThe push held more commits than gitward examines; older ones were not checked.\n")
@@ -260,13 +260,6 @@ func (h *Pushes) report(ctx context.Context, f forge.Forge, repo forge.Repo, led
 	return nil
 }
 
-func countOf(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 func them(n int) string {
 	if n == 1 {
 		return "it"
@@ -279,9 +272,4 @@ func they(n int) string {
 		return "it"
 	}
 	return "they"
-}
-
-// cellText makes text safe in a Markdown table cell.
-func cellText(s string) string {
-	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", `\|`)
 }

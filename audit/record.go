@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/gitward/gitward/report/markdown"
 	"slices"
 	"strconv"
 	"strings"
@@ -263,7 +264,7 @@ func (r *Record) what() string {
 	case r.Kind == KindMerge && r.PullRequest != nil:
 		return fmt.Sprintf("PR #%d", r.PullRequest.Number)
 	case r.Kind == KindUnreviewed && r.Push != nil:
-		return "unreviewed push " + prefix(r.Push.After, 7)
+		return "unreviewed push " + markdown.Short(r.Push.After)
 	case r.Kind == KindRetroactive && r.PullRequest != nil:
 		return fmt.Sprintf("retroactive approval of PR #%d", r.PullRequest.Number)
 	}
@@ -367,7 +368,7 @@ func (r *Record) Validate() error {
 		case r.PullRequest.Number < 1 || !isSHA(r.PullRequest.MergeSHA):
 			add("pull_request needs a number and a merge_sha")
 		case !slices.Contains(r.Covers, r.PullRequest.MergeSHA):
-			add("covers does not include the merge commit %s", prefix(r.PullRequest.MergeSHA, 7))
+			add("covers does not include the merge commit %s", markdown.Short(r.PullRequest.MergeSHA))
 		}
 		if r.ChangeControl == nil {
 			add("a merge record needs change_control")
@@ -395,7 +396,7 @@ func (r *Record) Validate() error {
 		case r.PullRequest.Number < 1 || !isSHA(r.PullRequest.MergeSHA):
 			add("pull_request needs a number and a merge_sha")
 		case !slices.Contains(r.Covers, r.PullRequest.MergeSHA):
-			add("covers does not include the merge commit %s", prefix(r.PullRequest.MergeSHA, 7))
+			add("covers does not include the merge commit %s", markdown.Short(r.PullRequest.MergeSHA))
 		}
 		switch {
 		case r.BreakGlass == nil || r.BreakGlass.RetroactiveApproval == nil:

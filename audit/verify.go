@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/gitward/gitward/report/markdown"
 	"sort"
 	"strings"
 )
@@ -72,7 +73,7 @@ func VerifyLedger(commits []LedgerCommit) Verification {
 	subjects := map[string]int{}
 
 	for i, c := range commits {
-		id := prefix(c.SHA, 7)
+		id := markdown.Short(c.SHA)
 		switch {
 		case i == 0 && len(c.Parents) != 0:
 			add("the ledger's first commit %s has a parent: a ledger starts with a root commit, so history was grafted onto it", id)
@@ -132,7 +133,7 @@ func VerifyLedger(commits []LedgerCommit) Verification {
 
 // readRecord reads, checks and hashes one record a commit adds.
 func readRecord(c LedgerCommit, path string, add func(string, ...any)) (*Stored, bool) {
-	id := prefix(c.SHA, 7)
+	id := markdown.Short(c.SHA)
 	raw := c.Files[path]
 	canonical, newline := bytes.CutSuffix(raw, []byte("\n"))
 	rec, err := Decode(canonical)
@@ -177,7 +178,7 @@ func chain(records []Stored) []Finding {
 	for i := range records {
 		s := &records[i]
 		if first, dup := bySeq[s.Seq]; dup {
-			add("record %s appears twice in the ledger, added by commits %s and %s", SeqName(s.Seq), prefix(first.Commit, 7), prefix(s.Commit, 7))
+			add("record %s appears twice in the ledger, added by commits %s and %s", SeqName(s.Seq), markdown.Short(first.Commit), markdown.Short(s.Commit))
 			continue
 		}
 		bySeq[s.Seq] = s
@@ -288,7 +289,7 @@ func Coverage(records []Stored, branch string, commits []string, fromStart bool)
 	var out []Finding
 	for _, sha := range commits[start:] {
 		if !covered[sha] {
-			out = append(out, Finding(fmt.Sprintf("commit %s on %s is covered by no record", prefix(sha, 7), branch)))
+			out = append(out, Finding(fmt.Sprintf("commit %s on %s is covered by no record", markdown.Short(sha), branch)))
 		}
 	}
 	return out, len(commits) - start

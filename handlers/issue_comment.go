@@ -221,25 +221,13 @@ func (h *IssueComment) answer(ctx context.Context, f forge.Forge, ref forge.PRRe
 			}
 		case cmd.Name == commands.BreakGlass:
 			evaluate = true
-			p, err := f.Permission(ctx, ref.Repo, user.Login)
-			if err != nil {
+			if reason, err = breakglass.MayBreakGlass(ctx, f, ref.Repo, cfg, user); err != nil {
 				return false, err
-			}
-			teams := map[string]map[string]bool{}
-			for _, team := range cfg.BreakGlass.Responders.Teams {
-				ok, err := f.TeamMember(ctx, ref.Repo, team, user.Login)
-				if err != nil {
-					return false, err
-				}
-				teams[team] = map[string]bool{user.Login: ok}
-			}
-			if err := policy.MayBreakGlass(cfg, user, p, teams); err != nil {
-				reason = err.Error()
 			}
 		}
 		if reason != "" {
 			refused = true
-			replies = append(replies, fmt.Sprintf("`%s` was not accepted: %s", oneLine(cmd.Text), reason))
+			replies = append(replies, fmt.Sprintf("%s was not accepted: %s", markdown.Code(markdown.Clip(cmd.Text, 80)), reason))
 			log.Info().Str("command", string(cmd.Name)).Str("user", user.Login).Str("reason", reason).Msg("Refused a comment command")
 		}
 	}
@@ -290,14 +278,6 @@ func mayApprove(ctx context.Context, f forge.Forge, ref forge.PRRef, pr *forge.P
 	return policy.MayApprove(facts, user), nil
 }
 
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "`", "'")
-	if len(s) > 80 {
-		s = s[:80] + "…"
-	}
-	return s
-}
-
 // breakGlassWindow answers /breakglass on an issue (an incident ticket):
 // by a responder, "/breakglass <cluster-or-app> <reason> [for DURATION]"
 // opens a window in which drift there is expected, and "/breakglass end"
@@ -328,7 +308,7 @@ func (h *IssueComment) breakGlassWindow(ctx context.Context, f forge.Forge, n No
 		return true, err
 	}
 	if refusal == "" {
-		if refusal, err = h.mayBreakGlass(ctx, f, repo, cfg, user); err != nil {
+		if refusal, err = breakglass.MayBreakGlass(ctx, f, repo, cfg, user); err != nil {
 			return true, err
 		}
 	}
@@ -341,7 +321,7 @@ func (h *IssueComment) breakGlassWindow(ctx context.Context, f forge.Forge, n No
 		}
 		if reason != "" {
 			refused = true
-			replies = append(replies, fmt.Sprintf("`%s` was not accepted: %s", oneLine(cmd.Text), reason))
+			replies = append(replies, fmt.Sprintf("%s was not accepted: %s", markdown.Code(markdown.Clip(cmd.Text, 80)), reason))
 			log.Info().Str("command", string(cmd.Name)).Str("user", user.Login).Str("reason", reason).Msg("Refused a break-glass window")
 			continue
 		}
@@ -397,25 +377,4 @@ func (h *IssueComment) defaultBranchConfig(ctx context.Context, f forge.Forge, r
 		return nil, fmt.Sprintf("%s on %s is invalid; fix it there first", evaluation.RepoConfigPath, repo.DefaultBranch), nil
 	}
 	return cfg, "", err
-}
-
-// mayBreakGlass asks the forge for user's permission and responder teams
-// and returns why they may not break glass, "" when they may.
-func (h *IssueComment) mayBreakGlass(ctx context.Context, f forge.Forge, repo forge.Repo, cfg *config.Repo, user forge.User) (string, error) {
-	p, err := f.Permission(ctx, repo, user.Login)
-	if err != nil {
-		return "", err
-	}
-	teams := map[string]map[string]bool{}
-	for _, team := range cfg.BreakGlass.Responders.Teams {
-		ok, err := f.TeamMember(ctx, repo, team, user.Login)
-		if err != nil {
-			return "", err
-		}
-		teams[team] = map[string]bool{user.Login: ok}
-	}
-	if err := policy.MayBreakGlass(cfg, user, p, teams); err != nil {
-		return err.Error(), nil
-	}
-	return "", nil
 }

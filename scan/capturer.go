@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gitward/gitward/report/markdown"
+	"github.com/rs/zerolog"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,7 +15,6 @@ import (
 
 	"github.com/gitward/gitward/breakglass"
 	"github.com/gitward/gitward/capture"
-	"github.com/gitward/gitward/checks/drift"
 	"github.com/gitward/gitward/config"
 	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
@@ -173,7 +174,7 @@ func (c *Capturer) Repo(ctx context.Context, repo forge.Repo) ([]Result, error) 
 	}
 	snap, err := c.Forge.Snapshot(ctx, repo, head)
 	if err != nil {
-		return nil, fmt.Errorf("scan %s: download %s: %w", repo.FullName(), short(head), err)
+		return nil, fmt.Errorf("scan %s: download %s: %w", repo.FullName(), markdown.Short(head), err)
 	}
 	defer snap.Release()
 	apps, err := render.Discover(snap.FS(), cfg)
@@ -185,7 +186,10 @@ func (c *Capturer) Repo(ctx context.Context, repo forge.Repo) ([]Result, error) 
 	// expected and not captured; once it has ended the capture names the
 	// incident. If they cannot be read, apps are captured unlinked.
 	now := c.now()
-	windows, _ := drift.Windows(ctx, c.Forge, repo, cfg, now)
+	windows, err := breakglass.Read(ctx, c.Forge, repo, cfg, now)
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("repo", repo.FullName()).Msg("Could not read the break-glass windows; capturing drift without linking incidents")
+	}
 	active := breakglass.Active(windows, now)
 	var out []Result
 	for _, app := range apps {
@@ -404,11 +408,4 @@ func (c *Capturer) file(ctx context.Context, repo forge.Repo, sha, path string) 
 		data = []byte{}
 	}
 	return data, nil
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

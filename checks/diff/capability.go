@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"fmt"
+	"github.com/gitward/gitward/report/markdown"
 
 	"github.com/gitward/gitward/evaluation"
 	"github.com/gitward/gitward/forge"
@@ -36,7 +37,7 @@ func (c *Capability) Evaluate(ctx context.Context, ev *evaluation.Evaluation) er
 	run := ev.CheckRun(report.DiffCheckName)
 	run.Status = forge.CheckInProgress
 	run.Title = "Rendering the apps this change affects"
-	run.Summary = fmt.Sprintf("Rendering base `%s` and head `%s`.", short(pr.BaseSHA), short(pr.HeadSHA))
+	run.Summary = fmt.Sprintf("Rendering base `%s` and head `%s`.", markdown.Short(pr.BaseSHA), markdown.Short(pr.HeadSHA))
 	if err := ev.Publish(ctx, run); err != nil {
 		return err
 	}

@@ -191,7 +191,3 @@ func failed(a *report.AppDiff, side string, err error) {
 		}
 	}
 }
-
-// short is markdown.Short under the name capability.go still calls; it goes
-// when capability.go calls markdown.Short itself.
-func short(sha string) string { return markdown.Short(sha) }

@@ -9,6 +9,7 @@ package drift
 import (
 	"context"
 	"fmt"
+	"github.com/gitward/gitward/breakglass"
 	"sync"
 	"time"
 
@@ -105,7 +106,7 @@ func (c *Capability) Evaluate(ctx context.Context, ev *evaluation.Evaluation) er
 	// Drift in the scope of an open break-glass window is expected. If the
 	// windows cannot be read, drift is judged as usual.
 	now := time.Now()
-	if windows, err := Windows(ctx, ev.Forge, pr.Ref.Repo, ev.Config, now); err != nil {
+	if windows, err := breakglass.Read(ctx, ev.Forge, pr.Ref.Repo, ev.Config, now); err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not read the break-glass windows; drift is judged as usual")
 	} else {
 		MarkExpected(apps, windows, now)
