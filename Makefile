@@ -6,7 +6,7 @@ PKGS     := ./...
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/gitward/gitward/app.Version=$(VERSION)
 
-.PHONY: all build test test-short soak bench lint fmt vet demo clean
+.PHONY: all build test test-short soak bench lint fmt vet staticcheck demo clean
 
 all: build
 
@@ -29,10 +29,17 @@ soak:
 bench:
 	bash scripts/bench.sh
 
-## lint: vet, format check, and every module in the build graph under a
-## licence compatible with Apache-2.0 (rules in scripts/licencecheck).
-lint: vet fmt
+## lint: vet, format check, staticcheck, and every module in the build
+## graph under a licence compatible with Apache-2.0 (rules in
+## scripts/licencecheck).
+lint: vet fmt staticcheck
 	$(GO) run ./scripts/licencecheck
+
+# staticcheck runs at a pinned version, built outside gitward's module so
+# its dependencies do not move gitward's.
+STATICCHECK_VERSION ?= v0.8.2
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
