@@ -171,21 +171,14 @@ func New(opts Options) (*Server, error) {
 	if err := checkGitLabHosts(opts.GitLabHosts); err != nil {
 		return nil, err
 	}
-	if opts.GitHubTimeout == 0 {
-		opts.GitHubTimeout = 30 * time.Second
-	}
-	if opts.ShutdownGrace == 0 {
-		opts.ShutdownGrace = 30 * time.Second
-	}
-	if opts.ReadHeaderTimeout == 0 {
-		opts.ReadHeaderTimeout = 10 * time.Second
-	}
-	if opts.IdleTimeout == 0 {
-		opts.IdleTimeout = 2 * time.Minute
-	}
-	if opts.GitHubCacheBytes == 0 {
-		opts.GitHubCacheBytes = 50 << 20
-	}
+	// Zero values take the config's defaults, so a default lives in one
+	// place: the config's struct tags.
+	def := config.DefaultServer()
+	orDefault(&opts.GitHubTimeout, 30*time.Second) // not configurable
+	orDefault(&opts.ShutdownGrace, time.Duration(def.HTTP.ShutdownGracePeriod))
+	orDefault(&opts.ReadHeaderTimeout, time.Duration(def.HTTP.ReadHeaderTimeout))
+	orDefault(&opts.IdleTimeout, time.Duration(def.HTTP.IdleTimeout))
+	orDefault(&opts.GitHubCacheBytes, int64(def.GitHub.HTTPCacheSize))
 	s := &Server{opts: opts, log: opts.Logger, metrics: NewMetrics()}
 
 	var cache *snapshot.Cache
@@ -368,4 +361,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info().Msg("Shutdown complete")
 	return errors.Join(errs...)
+}
+
+// orDefault sets *v to def when it is zero.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }
