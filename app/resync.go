@@ -44,7 +44,7 @@ type Resync struct {
 }
 
 // LedgerRepairer writes the audit records of a repository's merges that
-// have none; handlers.Merged is one.
+// have none; audit.Recorder is one.
 type LedgerRepairer interface {
 	RecordMissing(ctx context.Context, f forge.Forge, repo forge.Repo) (int, error)
 }

@@ -1,11 +1,12 @@
-// Package handlers turns forge events into evaluations: one file per event
-// decodes the webhook, and the Evaluator re-reads the facts from the forge,
-// loads the repository's policy from the base branch and runs each
-// capability (rendered diff, drift, change control) on the pull request.
+// Package evaluation runs gitward's checks on a pull request: the
+// Evaluator re-reads the facts from the forge, loads the repository's
+// policy from the base commit, runs each check (rendered diff, change
+// control, drift) and publishes the sticky comment they add to.
 //
 // Webhooks are only hints. Every evaluation reads the current state of the
 // pull request, so a duplicated, late or lost delivery does no harm; the
-// resync loop re-evaluates pull requests whose checks are missing or stale.
+// resync loop re-evaluates pull requests whose checks are missing or stale
+// (NeedsEvaluation).
 package evaluation
 
 import (
