@@ -97,43 +97,10 @@ func eligibility(cfg *config.Repo, responder string, changed []string) string {
 	if cfg.SeparationOfDuties.AllowSelfApproval {
 		out = fmt.Sprintf("Anyone with write permission may approve except @%s who broke glass", responder)
 	}
-	for _, r := range restrictedRules(cfg, changed) {
-		out += fmt.Sprintf("; for rule %q they must also be %s", r.Name, whoMayApprove(r))
+	for _, r := range policy.RestrictedRules(cfg, changed) {
+		out += fmt.Sprintf("; for rule %q only %s may approve", r.Name, policy.WhoMay(&r))
 	}
 	return out + "."
-}
-
-// whoMayApprove names the people a path rule accepts.
-func whoMayApprove(r config.ApprovalRule) string {
-	var who []string
-	for _, u := range r.Users {
-		who = append(who, "@"+u)
-	}
-	for _, t := range r.Teams {
-		who = append(who, "a member of team "+t)
-	}
-	return strings.Join(who, " or ")
-}
-
-// restrictedRules are the approval rules that apply to the changed files
-// and name who may approve.
-func restrictedRules(cfg *config.Repo, changed []string) []config.ApprovalRule {
-	var out []config.ApprovalRule
-	for _, r := range cfg.Approvals.Rules {
-		if len(r.Users) == 0 && len(r.Teams) == 0 {
-			continue
-		}
-		applies := false
-		for _, p := range changed {
-			for _, g := range r.Paths {
-				applies = applies || g.Match(p)
-			}
-		}
-		if applies {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // Approve acts on a new comment in an issue: /approve in a post-incident
@@ -301,7 +268,7 @@ func (r *Reviews) retroactiveReason(ctx context.Context, f forge.Forge, ref forg
 	facts.Approvals = []policy.CommandApproval{{User: me, SHA: pr.HeadSHA, CreatedAt: time.Now()}}
 	facts.HeadPushedAt = time.Time{}
 	facts.Teams = map[string]map[string]bool{}
-	restricted := restrictedRules(cfg, facts.ChangedFiles)
+	restricted := policy.RestrictedRules(cfg, facts.ChangedFiles)
 	for _, r := range restricted {
 		for _, t := range r.Teams {
 			in, err := f.TeamMember(ctx, repo, t, user)
@@ -333,7 +300,7 @@ func (r *Reviews) retroactiveReason(ctx context.Context, f forge.Forge, ref forg
 			ok = ok || facts.Teams[t][user]
 		}
 		if !ok {
-			return fmt.Sprintf("the change touches paths of rule %q, which only %s may approve", r.Name, whoMayApprove(r)), rec, cfg, nil
+			return fmt.Sprintf("the change touches paths of rule %q, which only %s may approve", r.Name, policy.WhoMay(&r)), rec, cfg, nil
 		}
 	}
 	return "", rec, cfg, nil

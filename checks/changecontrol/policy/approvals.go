@@ -263,6 +263,24 @@ func (e *evaluation) approvals() []rule {
 	return out
 }
 
+// RestrictedRules are cfg's path rules that name who may approve (users or
+// teams) and apply to one of the changed files.
+func RestrictedRules(cfg *config.Repo, changed []string) []config.ApprovalRule {
+	var out []config.ApprovalRule
+	for _, r := range cfg.Approvals.Rules {
+		if len(r.Users) == 0 && len(r.Teams) == 0 {
+			continue
+		}
+		for _, f := range changed {
+			if r.Matches(f) {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // matchingFiles returns the changed files a path rule applies to.
 func (e *evaluation) matchingFiles(r *config.ApprovalRule) []string {
 	var out []string
@@ -311,7 +329,7 @@ func (e *evaluation) approvalRule(name string, required int, r *config.ApprovalR
 			more = " more"
 		}
 		fmt.Fprintf(&b, ", waiting for %d%s", required-count, more)
-		if who := whoMay(r); who != "" {
+		if who := WhoMay(r); who != "" {
 			b.WriteString(" from " + who)
 		}
 	}
@@ -349,15 +367,15 @@ func (e *evaluation) restrictionReason(l string, r *config.ApprovalRule) string 
 			unknown = append(unknown, t)
 		}
 	}
-	why := "the rule needs " + whoMay(r)
+	why := "the rule needs " + WhoMay(r)
 	if len(unknown) > 0 {
 		why += fmt.Sprintf(" (membership of %s unknown)", teamList(unknown))
 	}
 	return why
 }
 
-// whoMay names the people a path rule accepts, like "@dave or team sre".
-func whoMay(r *config.ApprovalRule) string {
+// WhoMay names the people a path rule accepts, like "@dave or team sre".
+func WhoMay(r *config.ApprovalRule) string {
 	if r == nil {
 		return ""
 	}
