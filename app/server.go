@@ -320,7 +320,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
 		WriteTimeout:      s.opts.WriteTimeout,
 		IdleTimeout:       s.opts.IdleTimeout,
-		BaseContext:       func(net.Listener) context.Context { return s.log.WithContext(context.Background()) },
+		// Webhook headers are a few hundred bytes; a megabyte (Go's
+		// default) of them from an unauthenticated client is refused.
+		MaxHeaderBytes: maxHeaderBytes,
+		BaseContext:    func(net.Listener) context.Context { return s.log.WithContext(context.Background()) },
 	}
 	runCtx, stopLoops := context.WithCancel(s.log.WithContext(context.Background()))
 	defer stopLoops()
@@ -370,3 +373,6 @@ func orDefault[T comparable](v *T, def T) {
 		*v = def
 	}
 }
+
+// maxHeaderBytes bounds the request headers the server reads.
+const maxHeaderBytes = 64 << 10
