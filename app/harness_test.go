@@ -239,16 +239,23 @@ func (h *harness) seedPR(payload []byte) (repo string, number int, head string) 
 	return repo, ev.Number, ev.PullRequest.Head.SHA
 }
 
+// seededRepos remembers what each double was seeded with. It is keyed by
+// the double itself, not its URL: a later double may listen on the port of
+// one that has closed.
 var seededRepos sync.Map
+
+type seeded struct {
+	gh  *githubtest.Server
+	key string
+}
 
 // addRepo seeds an installation and repository once per double.
 func (h *harness) addRepo(installation int64, repo, defaultBranch string) {
-	key := h.gh.URL + " " + repo
-	if _, loaded := seededRepos.LoadOrStore(key, true); loaded {
+	if _, loaded := seededRepos.LoadOrStore(seeded{h.gh, repo}, true); loaded {
 		return
 	}
 	owner, name, _ := strings.Cut(repo, "/")
-	if _, loaded := seededRepos.LoadOrStore(h.gh.URL+" installation "+owner, true); !loaded {
+	if _, loaded := seededRepos.LoadOrStore(seeded{h.gh, "installation " + owner}, true); !loaded {
 		h.gh.AddInstallation(installation, owner)
 	}
 	h.gh.AddRepo(installation, owner, name, defaultBranch)
