@@ -21,7 +21,7 @@ func (c *Capability) secrets(ctx context.Context, ev *evaluation.Evaluation) ([]
 	}
 	out := make([]policy.SecretFinding, 0, len(found))
 	for _, s := range found {
-		out = append(out, policy.SecretFinding{File: s.File, Line: s.Line, Object: s.Object, Keys: s.Keys})
+		out = append(out, policy.SecretFinding{File: s.File, Line: s.Line, Object: s.Object, Keys: s.Keys, Unchecked: s.Unchecked})
 	}
 	return out, nil
 }

@@ -25,6 +25,9 @@ type SecretSource struct {
 	// Object names the Secret, as "Secret namespace/name".
 	Object string
 	Keys   []string
+	// Unchecked is set when the app could not be rendered or read, so
+	// nothing in it was checked; Object then says why.
+	Unchecked bool
 }
 
 // PlaintextSecrets renders, at head, the apps the change affects and
@@ -49,13 +52,13 @@ func (e *Engine) PlaintextSecrets(ctx context.Context, in *Inputs) ([]SecretSour
 		}
 		kfile := kustomizationFile(headTree, t.App.Path)
 		if res.Err != nil {
-			out = append(out, SecretSource{App: t.App.Name, File: kfile,
+			out = append(out, SecretSource{App: t.App.Name, File: kfile, Unchecked: true,
 				Object: "the rendered manifests of " + t.App.Name + " (they do not render at head, so they cannot be checked for plaintext Secrets)"})
 			continue
 		}
 		found, err := objects.PlaintextSecrets(res.YAML)
 		if err != nil {
-			out = append(out, SecretSource{App: t.App.Name, File: kfile,
+			out = append(out, SecretSource{App: t.App.Name, File: kfile, Unchecked: true,
 				Object: "the rendered manifests of " + t.App.Name + " (they cannot be read: " + err.Error() + ")"})
 			continue
 		}

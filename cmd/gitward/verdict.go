@@ -99,7 +99,7 @@ func localChangeControl(ctx context.Context, git *localgit.Repo, engine *diff.En
 			return changeControl{}, fmt.Errorf("look for plaintext Secrets at head: %w", err)
 		}
 		for _, s := range found {
-			facts.PlaintextSecrets = append(facts.PlaintextSecrets, policy.SecretFinding{File: s.File, Line: s.Line, Object: s.Object, Keys: s.Keys})
+			facts.PlaintextSecrets = append(facts.PlaintextSecrets, policy.SecretFinding{File: s.File, Line: s.Line, Object: s.Object, Keys: s.Keys, Unchecked: s.Unchecked})
 		}
 	}
 	return previewVerdict(facts), nil

@@ -126,6 +126,10 @@ type SecretFinding struct {
 	Object string
 	// Keys are the keys under data and stringData. Values never appear.
 	Keys []string
+	// Unchecked is set when what Object names could not be checked at all
+	// (an app that does not render); the rule fails on it all the same,
+	// but does not count it as a plaintext Secret.
+	Unchecked bool
 }
 
 // BreakGlassUse is an authorised /breakglass on the pull request.

@@ -36,7 +36,7 @@ func (e *evaluation) secrets() (rule, []forge.Annotation) {
 		}
 		return a.Object < b.Object
 	})
-	var bad []string
+	var bad, unchecked []string
 	var annotations []forge.Annotation
 	exempt := 0
 	for _, s := range findings {
@@ -48,8 +48,17 @@ func (e *evaluation) secrets() (rule, []forge.Annotation) {
 			exempt++
 			continue
 		}
-		bad = append(bad, fmt.Sprintf("%s at %s", s.Object, location(s)))
 		line := max(s.Line, 1)
+		if s.Unchecked {
+			unchecked = append(unchecked, fmt.Sprintf("%s at %s", s.Object, location(s)))
+			annotations = append(annotations, forge.Annotation{
+				Path: s.File, StartLine: line, EndLine: line, Level: forge.AnnotationFailure,
+				Title:   "Not checked for plaintext Secrets",
+				Message: fmt.Sprintf("%s, so this rule cannot pass until it can be checked.", markdown.Clip(s.Object, 500)),
+			})
+			continue
+		}
+		bad = append(bad, fmt.Sprintf("%s at %s", s.Object, location(s)))
 		annotations = append(annotations, forge.Annotation{
 			Path: s.File, StartLine: line, EndLine: line, Level: forge.AnnotationFailure,
 			Title: "Plaintext " + s.Object,
@@ -62,14 +71,23 @@ func (e *evaluation) secrets() (rule, []forge.Annotation) {
 	if exempt > 0 {
 		exemptNote = fmt.Sprintf("; %s exempt by secrets.allowed_paths", markdown.Count(exempt, "Secret", "Secrets"))
 	}
-	if len(bad) == 0 {
+	if len(bad) == 0 && len(unchecked) == 0 {
 		res.OK = true
 		res.title = "no plaintext secrets"
 		res.Reason = "no plaintext secrets" + exemptNote
 		return res, nil
 	}
-	res.title = markdown.Count(len(bad), "plaintext Secret", "plaintext Secrets")
-	res.Reason = res.title + ": " + strings.Join(bad, "; ") + exemptNote
+	var titles, reasons []string
+	if len(bad) > 0 {
+		t := markdown.Count(len(bad), "plaintext Secret", "plaintext Secrets")
+		titles, reasons = append(titles, t), append(reasons, t+": "+strings.Join(bad, "; "))
+	}
+	if len(unchecked) > 0 {
+		t := markdown.Count(len(unchecked), "app", "apps") + " not checked for plaintext Secrets"
+		titles, reasons = append(titles, t), append(reasons, t+": "+strings.Join(unchecked, "; "))
+	}
+	res.title = strings.Join(titles, ", ")
+	res.Reason = strings.Join(reasons, "; ") + exemptNote
 	return res, annotations
 }
 

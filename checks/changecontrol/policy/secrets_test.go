@@ -29,6 +29,17 @@ func TestPlaintextSecrets(t *testing.T) {
 			t.Errorf("annotations\n got %+v\nwant %+v", v.Annotations, want)
 		}
 	})
+	t.Run("an app that does not render fails the rule but is not counted as a Secret", func(t *testing.T) {
+		broken := SecretFinding{File: "apps/web/kustomization.yaml", Object: "the rendered manifests of web (they do not render at head, so they cannot be checked for plaintext Secrets)", Unchecked: true}
+		f := facts(t, "")
+		f.PlaintextSecrets = []SecretFinding{broken}
+		v := assertFails(t, f, "plaintext secrets", "1 app not checked for plaintext Secrets: the rendered manifests of web (they do not render at head, so they cannot be checked for plaintext Secrets) at apps/web/kustomization.yaml")
+		if len(v.Annotations) != 1 || v.Annotations[0].Title != "Not checked for plaintext Secrets" || strings.Contains(v.Annotations[0].Message, "Encrypt it") {
+			t.Errorf("annotations %+v, want one saying the app was not checked", v.Annotations)
+		}
+		f.PlaintextSecrets = []SecretFinding{broken, dbSecret}
+		assertFails(t, f, "plaintext secrets", "1 plaintext Secret: Secret prod/db at clusters/prod/db/secret.yaml:12; 1 app not checked for plaintext Secrets: the rendered manifests of web (they do not render at head, so they cannot be checked for plaintext Secrets) at apps/web/kustomization.yaml")
+	})
 	t.Run("an exempt path passes and is counted", func(t *testing.T) {
 		f := facts(t, `secrets: {allowed_paths: ["clusters/dev/**"]}`)
 		f.PlaintextSecrets = []SecretFinding{devSecret}
