@@ -170,7 +170,13 @@ func (h *githubWebhook) readSigned(r *http.Request, want []byte) ([]byte, int, e
 	}
 	defer h.budget.Release(weight)
 	mac := hmac.New(sha256.New, h.secret)
-	buf := bytes.NewBuffer(make([]byte, 0, weight))
+	// A body of known length is read into a buffer of that size; one of
+	// unknown length starts small and grows as it arrives.
+	size := weight
+	if r.ContentLength < 0 {
+		size = min(weight, 64<<10)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
 	n, err := io.Copy(io.MultiWriter(buf, mac), io.LimitReader(r.Body, weight+1))
 	switch {
 	case err != nil:

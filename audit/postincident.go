@@ -108,6 +108,10 @@ func eligibility(cfg *config.Repo, responder string, changed []string) string {
 // is the issue, issueBody its description as the delivery gave it. It
 // reports false when the comment is not /approve in a review.
 func (r *Reviews) Approve(ctx context.Context, f forge.Forge, thread forge.Thread, issueBody string, c forge.Comment) (bool, error) {
+	if r == nil {
+		// Unwired, it still answers: without Gather it refuses, saying why.
+		r = &Reviews{}
+	}
 	repo, number := thread.Repo, thread.Number
 	log := zerolog.Ctx(ctx)
 	approve := false

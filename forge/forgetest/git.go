@@ -7,6 +7,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"github.com/gitward/gitward/report/markdown"
 	"maps"
 	"slices"
 	"strings"
@@ -26,7 +27,7 @@ func (f *Fake) write(rp *repo, parent string, c Commit) (string, error) {
 	var parents []string
 	if parent != "" {
 		if rp.commits[parent] == nil {
-			return "", fmt.Errorf("forgetest: commit %s in %s: %w", short(parent), rp.info.FullName(), forge.ErrNotFound)
+			return "", fmt.Errorf("forgetest: commit %s in %s: %w", markdown.Short(parent), rp.info.FullName(), forge.ErrNotFound)
 		}
 		files, parents = rp.files(parent), []string{parent}
 	}
@@ -220,11 +221,4 @@ func isSHA(s string) bool {
 		return false
 	}
 	return strings.Trim(s, "0123456789abcdef") == ""
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -3,6 +3,7 @@ package forgetest
 import (
 	"context"
 	"fmt"
+	"github.com/gitward/gitward/report/markdown"
 	"slices"
 	"strings"
 	"time"
@@ -48,7 +49,7 @@ func (f *Fake) PublishCheck(ctx context.Context, r forge.Repo, run forge.CheckRu
 	}
 	if run.ID == 0 {
 		if rp.commits[run.HeadSHA] == nil {
-			return forge.CheckRun{}, fmt.Errorf("forgetest: create check run %q: no commit %s in %s", run.Name, short(run.HeadSHA), r.FullName())
+			return forge.CheckRun{}, fmt.Errorf("forgetest: create check run %q: no commit %s in %s", run.Name, markdown.Short(run.HeadSHA), r.FullName())
 		}
 		run.ID, run.AppID = f.newID(), AppID
 		if run.StartedAt.IsZero() {
@@ -288,10 +289,10 @@ func (f *Fake) CommitToBranch(ctx context.Context, r forge.Repo, bc forge.Branch
 		return "", fmt.Errorf("forgetest: commit to %s: no parent commit", bc.Branch)
 	}
 	if rp.commits[parent] == nil {
-		return "", fmt.Errorf("forgetest: commit to %s: parent %s: %w", bc.Branch, short(parent), forge.ErrNotFound)
+		return "", fmt.Errorf("forgetest: commit to %s: parent %s: %w", bc.Branch, markdown.Short(parent), forge.ErrNotFound)
 	}
 	if head, exists := rp.branches[bc.Branch]; exists != (bc.ExpectedHead != "") || head != bc.ExpectedHead {
-		return "", fmt.Errorf("forgetest: commit to %s: the branch is at %q, not %q: %w", bc.Branch, short(head), short(bc.ExpectedHead), forge.ErrConflict)
+		return "", fmt.Errorf("forgetest: commit to %s: the branch is at %q, not %q: %w", bc.Branch, markdown.Short(head), markdown.Short(bc.ExpectedHead), forge.ErrConflict)
 	}
 	return f.commitFiles(rp, parent, bc)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/gitward/gitward/report/markdown"
 	"io"
 	"slices"
 	"sort"
@@ -174,7 +175,7 @@ func (f *Fake) File(ctx context.Context, r forge.Repo, ref, path string) ([]byte
 	}
 	sha, ok := rp.resolve(ref)
 	if !ok {
-		return nil, fmt.Errorf("forgetest: read %s at %s: no commit: %w", path, short(ref), forge.ErrNotFound)
+		return nil, fmt.Errorf("forgetest: read %s at %s: no commit: %w", path, markdown.Short(ref), forge.ErrNotFound)
 	}
 	files := rp.commits[sha].files
 	if content, ok := files[path]; ok {
@@ -182,10 +183,10 @@ func (f *Fake) File(ctx context.Context, r forge.Repo, ref, path string) ([]byte
 	}
 	for p := range files {
 		if strings.HasPrefix(p, strings.TrimSuffix(path, "/")+"/") {
-			return nil, fmt.Errorf("forgetest: read %s at %s: is a directory", path, short(ref))
+			return nil, fmt.Errorf("forgetest: read %s at %s: is a directory", path, markdown.Short(ref))
 		}
 	}
-	return nil, fmt.Errorf("forgetest: read %s at %s: %w", path, short(ref), forge.ErrNotFound)
+	return nil, fmt.Errorf("forgetest: read %s at %s: %w", path, markdown.Short(ref), forge.ErrNotFound)
 }
 
 // Snapshot implements forge.Reader: the tree at sha, archived and
@@ -207,10 +208,10 @@ func (f *Fake) Snapshot(ctx context.Context, r forge.Repo, sha string) (*snapsho
 	case !isSHA(sha):
 		return nil, fmt.Errorf("forgetest: snapshot of %s: %q is not a commit SHA", r.FullName(), sha)
 	case c == nil:
-		return nil, fmt.Errorf("forgetest: snapshot of %s at %s: %w", r.FullName(), short(sha), forge.ErrNotFound)
+		return nil, fmt.Errorf("forgetest: snapshot of %s at %s: %w", r.FullName(), markdown.Short(sha), forge.ErrNotFound)
 	}
 	return f.snapshots.Get(ctx, r.String()+"@"+sha, func(context.Context) (io.ReadCloser, error) {
-		data, err := tarball(r.Owner+"-"+r.Name+"-"+short(sha), c.files)
+		data, err := tarball(r.Owner+"-"+r.Name+"-"+markdown.Short(sha), c.files)
 		return io.NopCloser(bytes.NewReader(data)), err
 	}, snapshot.Limits{})
 }
@@ -307,7 +308,7 @@ func (f *Fake) Commit(ctx context.Context, r forge.Repo, sha string) (*forge.Com
 	}
 	c := rp.commits[sha]
 	if c == nil {
-		return nil, fmt.Errorf("forgetest: commit %s: %w", short(sha), forge.ErrNotFound)
+		return nil, fmt.Errorf("forgetest: commit %s: %w", markdown.Short(sha), forge.ErrNotFound)
 	}
 	out := f.linked(c.Commit)
 	return &out, nil
